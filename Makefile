@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cpns: top-level build.  The module itself is described by Kbuild; this
+# file drives it and builds the userspace programs, tests and benchmarks.
+#
+#   make deps        install every Debian 12 package the project needs
+#   make             cpns.ko (against KDIR) and the userspace programs
+#   make check       host unit tests, static checks, then the VM tests
+#   make check T=x   only the VM test whose file name starts with x
+#   make vm-shell    boot the test VM with an interactive shell
+#   make bench       benchmarks (host and VM)
+#   make fuzz        run every fuzz target for FUZZ_SECONDS each
+
+# The kernel the VM tests boot.  Pinned: the module is built against its
+# headers, and the harness boots exactly this image.
+KVER ?= 6.1.0-56-cloud-amd64
+KDIR ?= /usr/src/linux-headers-$(KVER)
+B := $(CURDIR)/build
+LINUX_SRC ?= /usr/src/linux-source-6.1.tar.xz
+
+CC ?= gcc
+CLANG ?= clang
+CPPFLAGS += -I$(CURDIR)/include/uapi -I$(CURDIR)/userspace/lib \
+	    -isystem $(B)/kselftest $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
+LDLIBS += -lmnl -lnl-genl-3 -lnl-3 -lssl -lcrypto -lsqlite3 -lpthread
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
+       -fno-sanitize-recover=all
+
+LIB_SRC := $(wildcard userspace/lib/*.c)
+CTL_SRC := $(wildcard userspace/cpnsctl/*.c)
+TEST_SRC := $(wildcard userspace/tests/test_*.c)
+TOOL_SRC := $(wildcard userspace/tools/*.c)
+BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
+FUZZ_SRC := $(wildcard userspace/fuzz/fuzz_*.c)
+VMTEST_C := $(wildcard selftests/cpns/*.c)
+LIB_HDR := $(wildcard userspace/lib/*.h) include/uapi/linux/cpns.h
+
+LIB := $(B)/lib/libcpns.a
+ASAN_LIB := $(B)/asan/lib/libcpns.a
+CPNSCTL := $(B)/cpnsctl
+TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/tests/%)
+ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
+TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
+BENCHES := $(BENCH_SRC:userspace/bench/%.c=$(B)/bench/%)
+FUZZERS := $(FUZZ_SRC:userspace/fuzz/%.c=$(B)/fuzz/%)
+VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/vmtests/%)
+KSFT := $(B)/kselftest/kselftest_harness.h
+CHECKPATCH := $(B)/scripts/checkpatch.pl
+WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
+
+DEB_PKGS := gcc make git pkg-config clang libclang-rt-14-dev \
+	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
+	qemu-system-x86 busybox-static cpio xz-utils kmod \
+	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
+	sparse iproute2 nftables util-linux procps jq python3 python3-yaml
+
+.PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
+	clean modules_install static-check help
+.DELETE_ON_ERROR:
+
+all: module userspace
+
+help:
+	@sed -n '3,13p' Makefile
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+userspace: $(CPNSCTL) $(TOOLS) tests
+
+tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS)
+
+# Quiet and idempotent: apt runs only when something is missing.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq >/dev/null && \
+		apt-get install -y -qq --no-install-recommends $$missing \
+			>$(CURDIR)/.deps.log 2>&1 || \
+			{ tail -20 $(CURDIR)/.deps.log; \
+			  echo "deps: apt-get failed (is linux-image-$(KVER) still in the archive? update KVER)"; \
+			  exit 1; }; \
+		rm -f $(CURDIR)/.deps.log; \
+	fi
+
+$(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/asan/lib/%.o: userspace/lib/%.c $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(LIB): $(LIB_SRC:userspace/lib/%.c=$(B)/lib/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(ASAN_LIB): $(LIB_SRC:userspace/lib/%.c=$(B)/asan/lib/%.o)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) -o $@ $(CTL_SRC) $(LIB) $(LDLIBS)
+
+$(B)/tests/%: userspace/tests/%.c $(LIB) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/asan/tests/%: userspace/tests/%.c $(ASAN_LIB) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LDLIBS)
+
+$(B)/tools/%: userspace/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/bench/%: userspace/bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# Fuzz targets link the library sources directly so that libFuzzer's
+# coverage instrumentation reaches the parsers.
+$(B)/fuzz/%: userspace/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -D_GNU_SOURCE -DCPNS_FUZZING \
+		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+# The VM tests run inside the guest against the host's shared libraries,
+# which the initramfs builder copies in with ldd.
+$(B)/vmtests/%: selftests/cpns/%.c $(LIB) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# kselftest headers and checkpatch come from Debian's linux-source-6.1,
+# extracted once into the build folder; never committed.
+$(KSFT) $(CHECKPATCH):
+	@mkdir -p $(B)/kselftest $(B)/scripts $(B)/src
+	tar -I 'xz -T0' -xf $(LINUX_SRC) -C $(B)/src --strip-components=1 \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	cp $(B)/src/tools/testing/selftests/kselftest*.h $(B)/kselftest/
+	cp $(B)/src/scripts/* $(B)/scripts/
+	touch $(KSFT) $(CHECKPATCH)
+
+$(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
+	@mkdir -p $(@D)
+	cp $< selftests/harness/warnmod/Kbuild $(@D)/
+	$(MAKE) -C $(KDIR) M=$(@D) modules
+
+check: all $(CHECKPATCH) $(WARNMOD)
+	KVER=$(KVER) B=$(B) T=$(T) selftests/check.sh
+
+# Only the VM part, for iterating on kernel tests.
+vm-check: all $(WARNMOD)
+	KVER=$(KVER) B=$(B) T=$(T) selftests/check.sh vm
+
+static-check: $(CHECKPATCH)
+	KVER=$(KVER) B=$(B) KDIR=$(KDIR) selftests/check.sh static
+
+vm-shell: all
+	KVER=$(KVER) B=$(B) selftests/vm/run.sh --shell
+
+bench: all $(BENCHES)
+	KVER=$(KVER) B=$(B) selftests/bench.sh
+
+fuzz: $(FUZZERS)
+	B=$(B) selftests/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(B)

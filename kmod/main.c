@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: OMA CPNS Group Key management.  Module and namespace lifetime.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/netns/generic.h>
+
+#include "cpns.h"
+
+static unsigned int cpns_net_id __read_mostly;
+
+/**
+ * cpns_net() - the cpns state of a network namespace
+ * @net: the namespace
+ *
+ * Return: the namespace's state; valid while @net is alive.
+ */
+struct cpns_net *cpns_net(const struct net *net)
+{
+	return net_generic(net, cpns_net_id);
+}
+
+static int __net_init cpns_net_init(struct net *net)
+{
+	struct cpns_net *cn = cpns_net(net);
+
+	mutex_init(&cn->lock);
+	return 0;
+}
+
+static void __net_exit cpns_net_exit(struct net *net)
+{
+	struct cpns_net *cn = cpns_net(net);
+
+	mutex_destroy(&cn->lock);
+}
+
+static struct pernet_operations cpns_net_ops = {
+	.init = cpns_net_init,
+	.exit = cpns_net_exit,
+	.id = &cpns_net_id,
+	.size = sizeof(struct cpns_net),
+};
+
+static int __init cpns_init(void)
+{
+	int ret;
+
+	/*
+	 * ORDER: namespace state exists before the family is registered,
+	 * since a request may arrive as soon as genl_register_family()
+	 * returns.
+	 */
+	ret = register_pernet_subsys(&cpns_net_ops);
+	if (ret)
+		goto err;
+
+	ret = cpns_netlink_init();
+	if (ret)
+		goto err_unregister_pernet;
+
+	pr_info("version %s loaded\n", CPNS_VERSION);
+	return 0;
+
+err_unregister_pernet:
+	unregister_pernet_subsys(&cpns_net_ops);
+err:
+	return ret;
+}
+
+static void __exit cpns_exit(void)
+{
+	cpns_netlink_exit();
+	unregister_pernet_subsys(&cpns_net_ops);
+	/* Objects freed with call_rcu/kfree_rcu must be gone before .text. */
+	rcu_barrier();
+}
+
+module_init(cpns_init);
+module_exit(cpns_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("OMA CPNS Group Key management");
+MODULE_AUTHOR("The cpns developers");
+MODULE_VERSION(CPNS_VERSION);
+MODULE_ALIAS_GENL_FAMILY(CPNS_FAMILY_NAME);

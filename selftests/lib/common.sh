@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared helpers for the shell tests: TAP output and assertions.
+# Source it, call plan N, then one assertion per result, then finish.
+
+_tap_n=0
+_tap_failed=0
+_tap_out=$(mktemp)
+trap 'rm -f "$_tap_out"' EXIT
+
+plan() {
+	echo "TAP version 13"
+	echo "1..$1"
+}
+
+ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n $*"
+}
+
+not_ok() {
+	_tap_n=$((_tap_n + 1))
+	echo "not ok $_tap_n $*"
+	_tap_failed=1
+}
+
+skip() {
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n $1 # SKIP $2"
+}
+
+# check DESC CMD...: CMD must succeed.
+check() {
+	local desc=$1
+	shift
+	if "$@" >"$_tap_out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "# command failed (status $?): $*"
+		sed 's/^/#   /' "$_tap_out"
+	fi
+}
+
+# check_fails DESC STATUS PATTERN CMD...: CMD must exit with STATUS and
+# print something matching the extended regex PATTERN.
+check_fails() {
+	local desc=$1 want=$2 pattern=$3 status
+	shift 3
+	"$@" >"$_tap_out" 2>&1
+	status=$?
+	if [ "$status" = "$want" ] && grep -qE -- "$pattern" "$_tap_out"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "# expected status $want and /$pattern/, got status $status from: $*"
+		sed 's/^/#   /' "$_tap_out"
+	fi
+}
+
+# check_eq DESC WANT GOT
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# expected \"$2\", got \"$3\""
+	fi
+}
+
+finish() {
+	exit $_tap_failed
+}
+
+# The kernel log must stay clean; the runner checks it too, but a test
+# that names the step which warned is easier to debug.
+dmesg_clean() {
+	! dmesg | grep -qE 'BUG:|WARNING:|Oops|general protection|Call Trace:'
+}
+
+cpns_unload() {
+	if grep -q '^cpns ' /proc/modules; then
+		rmmod cpns
+	fi
+}

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test VM's initramfs: the host's own tools and their shared
+# libraries (found with ldd), cpns.ko and the kernel modules the tests
+# need (resolved from modules.dep and depmod'ed in the image), and the
+# tests.  Uncompressed: the kernel unpacks it faster than it inflates it.
+#
+# usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP)
+set -euo pipefail
+
+out=$1
+: "${KVER:?}" "${B:?}" "${TOP:?}"
+moddir=/lib/modules/$KVER
+root=$B/vm/root
+
+rm -rf "$root"
+# Debian 12's merged /usr: /bin, /sbin, /lib and /lib64 are links.
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,etc,var,root,tests,harness-tests}
+for d in bin sbin lib lib64; do
+	ln -s "usr/$d" "$root/$d"
+done
+ln -s ../run "$root/var/run"
+
+# Tools the tests use.  Real binaries, not busybox applets: Debian's
+# busybox-static runs its own ip/modprobe whatever PATH says.
+tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
+	mount umount dmesg seq timeout mkdir ls rm ln awk sed head tail wc
+	tr cut sort uniq env id chmod cp mv kill ps date stat tee xargs find
+	dd od cmp diff basename dirname sync uname mktemp touch pidof pkill
+	flock printf true false readlink realpath nproc free getopt"
+
+copy() {	# copy a host file to the same path in the image, keeping links
+	local src=$1 dst
+	dst=$root$src
+	[ -e "$dst" ] && return 0
+	mkdir -p "$(dirname "$dst")"
+	if [ -L "$src" ]; then
+		local target
+		target=$(readlink "$src")
+		ln -s "$target" "$dst"
+		case $target in
+		/*) copy "$target" ;;
+		*) copy "$(dirname "$src")/$target" ;;
+		esac
+	else
+		cp -p "$src" "$dst"
+	fi
+}
+
+copy_with_libs() {
+	local f=$1 lib
+	copy "$f"
+	for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+		copy "$lib"
+	done
+}
+
+for t in $tools; do
+	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin type -P "$t") || {
+		echo "mkinitramfs: $t not found on the host (make deps)" >&2
+		exit 1
+	}
+	copy_with_libs "$p"
+done
+for l in modprobe insmod rmmod lsmod depmod modinfo; do
+	ln -sf /usr/bin/kmod "$root/sbin/$l"
+done
+# jq, awk and friends may sit behind /etc/alternatives.
+cp -a /etc/alternatives "$root/etc/" 2>/dev/null || true
+busybox=$(command -v busybox)
+cp "$busybox" "$root/bin/busybox"
+echo "root:x:0:0:root:/root:/bin/bash" >"$root/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+# Project binaries and tests.
+install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
+for t in "$B"/vmtests/*; do
+	[ -x "$t" ] && copy_with_libs "$t" && cp "$t" "$root/tests/"
+done
+cp "$TOP"/selftests/cpns/*.sh "$root/tests/"
+cp "$TOP"/selftests/lib/*.sh "$root/tests/"
+cp "$TOP"/selftests/harness/tests/*.sh "$root/harness-tests/"
+[ -d "$TOP/selftests/vectors" ] && cp -r "$TOP/selftests/vectors" "$root/tests/"
+install -m 0755 "$TOP/selftests/vm/init" "$root/init"
+install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
+
+# Kernel modules: the whole crypto folders (DRBG, jitterentropy and the
+# hmac/sha variants are easier to include than to guess), plus what the
+# tests load, with their dependencies.
+mkdir -p "$root$moddir"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	cp "$moddir/$f" "$root$moddir/"
+done
+for d in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto; do
+	[ -d "$moddir/$d" ] && mkdir -p "$root$moddir/$d" &&
+		cp -r "$moddir/$d/." "$root$moddir/$d/"
+done
+mods="veth nf_tables nft_ct nft_chain_nat nf_conntrack macsec esp4 esp6
+	xfrm_user xfrm_interface dummy"
+for m in $mods; do
+	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | sort -u | while read -r ko; do
+	copy "$ko"
+done
+mkdir -p "$root$moddir/extra"
+cp "$TOP/cpns.ko" "$root$moddir/extra/"
+[ -f "$B/warnmod/cpns_selftest_warn.ko" ] &&
+	cp "$B/warnmod/cpns_selftest_warn.ko" "$root$moddir/extra/"
+depmod -b "$root" "$KVER"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the pinned Debian kernel under qemu with the test initramfs and
+# report the guest's TAP stream.  The run fails when a test fails, when
+# the guest ends without its end marker (hang, panic, crash), or when the
+# kernel console shows a warning of any kind.
+#
+# usage: run.sh [--suite tests|harness-tests] [--tests PREFIX] [--shell]
+#        env: KVER B TOP VM_TIMEOUT (seconds, default 900)
+set -uo pipefail
+
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+B=${B:-$TOP/build}
+: "${KVER:?}"
+suite=tests
+tests=
+shell=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--suite) suite=$2; shift ;;
+	--tests) tests=$2; shift ;;
+	--shell) shell=1 ;;
+	*) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+vm=$B/vm
+mkdir -p "$vm"
+initrd=$vm/initramfs.cpio
+KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" "$initrd" || exit 1
+
+# KVM only where it can run a stock kernel: a CPU with vmx/svm and not the
+# paravirtual kvm_pvm (which hangs stock kernels and never falls back).
+accel="-accel tcg,thread=multi -cpu max"
+if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
+   ! grep -q '^kvm_pvm ' /proc/modules 2>/dev/null; then
+	accel="-accel kvm -cpu host"
+fi
+
+append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
+append+=" loglevel=4 cpns_suite=$suite"
+[ -n "$tests" ] && append+=" cpns_tests=$tests"
+
+qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m 1024 -nodefaults
+      -no-user-config -display none -no-reboot -nic none
+      -kernel "/boot/vmlinuz-$KVER" -initrd "$initrd")
+
+if [ -n "$shell" ]; then
+	exec "${qemu[@]}" -append "${append/cpns_suite=$suite/cpns_suite=shell}" \
+		-serial mon:stdio -serial null
+fi
+
+console=$vm/console.log
+tap=$vm/tap.log
+: >"$console"
+: >"$tap"
+start=$(date +%s)
+timeout -k 5 "${VM_TIMEOUT:-900}" "${qemu[@]}" -append "$append" \
+	-serial "file:$console" -serial "file:$tap" &
+qpid=$!
+tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep -v '^# CPNS-VM-END'
+wait $qpid
+qrc=$?
+secs=$(( $(date +%s) - start ))
+
+rc=0
+fail() {
+	echo "not ok - vm: $1"
+	rc=1
+}
+end=$(sed -n 's/^# CPNS-VM-END rc=\([0-9]*\).*/\1/p' "$tap" | tail -1)
+if [ -z "$end" ]; then
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		fail "guest timed out after ${VM_TIMEOUT:-900}s without a result"
+	else
+		fail "guest ended (qemu status $qrc) without a result"
+	fi
+elif [ "$end" != 0 ]; then
+	rc=1	# the failing tests printed their own "not ok" lines
+fi
+bad=$(grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|KASAN|UBSAN|Kernel panic|possible circular locking|suspicious RCU usage|lockdep' "$console" | head -5)
+if [ -n "$bad" ]; then
+	fail "kernel log shows: $(echo "$bad" | head -1 | cut -c1-160)"
+fi
+echo "# vm: $suite${tests:+ ($tests*)} took ${secs}s (qemu $accel)"
+if [ "$rc" != 0 ]; then
+	cp "$console" "$vm/console-failed.log"
+	echo "# vm: console log kept in $vm/console-failed.log; its tail:"
+	tail -30 "$console" | sed 's/^/#   /'
+fi
+exit $rc

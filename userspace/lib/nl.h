@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Generic netlink client for the cpns family, on libmnl.
+ */
+#ifndef CPNS_NL_H
+#define CPNS_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+
+/* Large enough for a full dump message (the kernel sends up to 32 KiB). */
+#define CPNS_NL_BUFSIZE 32768
+
+struct cpns_nl {
+	struct mnl_socket *sock;
+	uint16_t family_id;
+	uint32_t family_version;
+	uint32_t mcgrp_events;	/* 0 when the family has no event group */
+	uint32_t portid;
+	uint32_t seq;
+	char extack[256];	/* the kernel's message for the last error */
+	char *buf;		/* CPNS_NL_BUFSIZE bytes */
+};
+
+int cpns_nl_open(struct cpns_nl *nl);
+void cpns_nl_close(struct cpns_nl *nl);
+
+struct nlmsghdr *cpns_nl_request(struct cpns_nl *nl, uint8_t cmd,
+				 uint16_t flags);
+int cpns_nl_talk(struct cpns_nl *nl, struct nlmsghdr *req,
+		 mnl_cb_t cb, void *data);
+
+int cpns_nl_resolve_family(struct mnl_socket *sock, const char *name,
+			   uint16_t *id, uint32_t *version,
+			   const char *mcgrp, uint32_t *mcgrp_id);
+
+#endif /* CPNS_NL_H */
