@@ -15,13 +15,14 @@
 # headers, and the harness boots exactly this image.
 KVER ?= 6.1.0-56-cloud-amd64
 KDIR ?= /usr/src/linux-headers-$(KVER)
-B := $(CURDIR)/build
+B := build
+BA := $(CURDIR)/$(B)
 LINUX_SRC ?= /usr/src/linux-source-6.1.tar.xz
 
 CC ?= gcc
 CLANG ?= clang
 CPPFLAGS += -I$(CURDIR)/include/uapi -I$(CURDIR)/userspace/lib \
-	    -isystem $(B)/kselftest $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+	    -isystem $(BA)/kselftest $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
 LDLIBS += -lmnl -lnl-genl-3 -lnl-3 -lssl -lcrypto -lsqlite3 -lpthread
@@ -50,7 +51,7 @@ KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
 WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
 
-DEB_PKGS := gcc make git pkg-config clang libclang-rt-14-dev \
+DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
@@ -158,26 +159,26 @@ $(KSFT) $(CHECKPATCH):
 $(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
 	@mkdir -p $(@D)
 	cp $< selftests/harness/warnmod/Kbuild $(@D)/
-	$(MAKE) -C $(KDIR) M=$(@D) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(@D) modules
 
-check: all $(CHECKPATCH) $(WARNMOD)
-	KVER=$(KVER) B=$(B) T=$(T) selftests/check.sh
+check: all $(CHECKPATCH) $(WARNMOD) $(FUZZERS)
+	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(WARNMOD)
-	KVER=$(KVER) B=$(B) T=$(T) selftests/check.sh vm
+	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
 
 static-check: $(CHECKPATCH)
-	KVER=$(KVER) B=$(B) KDIR=$(KDIR) selftests/check.sh static
+	KVER=$(KVER) B=$(BA) KDIR=$(KDIR) selftests/check.sh static
 
 vm-shell: all
-	KVER=$(KVER) B=$(B) selftests/vm/run.sh --shell
+	KVER=$(KVER) B=$(BA) selftests/vm/run.sh --shell
 
 bench: all $(BENCHES)
-	KVER=$(KVER) B=$(B) selftests/bench.sh
+	KVER=$(KVER) B=$(BA) selftests/bench.sh
 
 fuzz: $(FUZZERS)
-	B=$(B) selftests/fuzz.sh $(FUZZ_SECONDS)
+	B=$(BA) selftests/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -13,10 +13,11 @@
 
 /**
  * struct cpns_net - per network namespace state
- * @lock: serialises every writer of this namespace's state; readers on the
- *	fast path use RCU instead
  */
 struct cpns_net {
+	/* Serialises every writer of this namespace's state; readers on the
+	 * fast path use RCU instead.
+	 */
 	struct mutex lock;
 };
 

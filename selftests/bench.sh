@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: every host benchmark under build/bench, then the VM
+# benchmarks (selftests/bench/ in the VM), each printing its own table.
+# Benchmarks report numbers and ratios against a peer; they never pass or
+# fail on speed.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-$TOP/build}
+cd "$TOP" || exit 1
+rc=0
+for b in "$B"/bench/bench_*; do
+	[ -x "$b" ] || continue
+	echo "## ${b##*/}"
+	"$b" || rc=1
+done
+if ls "$TOP"/selftests/bench/*.sh >/dev/null 2>&1; then
+	echo "## VM benchmarks"
+	"$TOP/selftests/vm/run.sh" --suite bench || rc=1
+fi
+exit $rc
