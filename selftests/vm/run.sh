@@ -40,7 +40,7 @@ if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
 fi
 
 append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
-append+=" loglevel=4 cpns_suite=$suite"
+append+=" loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 
 qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m 1024 -nodefaults
