@@ -74,6 +74,8 @@ static() {
 		echo "not ok $n - sparse (make C=2) on the module"
 		echo "$out" | sed 's/^/# /'
 	fi
+	echo "# UAPI header against Documentation/netlink/specs/cpns.yaml"
+	python3 "$TOP/selftests/spec/check-spec.py"
 }
 
 fuzz() {
