@@ -36,6 +36,7 @@ TOOL_SRC := $(wildcard userspace/tools/*.c)
 BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
 FUZZ_SRC := $(wildcard userspace/fuzz/fuzz_*.c)
 VMTEST_C := $(wildcard selftests/cpns/*.c)
+VMBENCH_C := $(wildcard selftests/bench/*.c)
 LIB_HDR := $(wildcard userspace/lib/*.h) include/uapi/linux/cpns.h
 
 LIB := $(B)/lib/libcpns.a
@@ -47,6 +48,7 @@ TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
 BENCHES := $(BENCH_SRC:userspace/bench/%.c=$(B)/bench/%)
 FUZZERS := $(FUZZ_SRC:userspace/fuzz/%.c=$(B)/fuzz/%)
 VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/vmtests/%)
+VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
 WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
@@ -74,7 +76,7 @@ modules_install:
 
 userspace: $(CPNSCTL) $(TOOLS) tests
 
-tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS)
+tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES)
 
 # Quiet and idempotent: apt runs only when something is missing.
 deps:
@@ -138,7 +140,11 @@ $(B)/fuzz/%: userspace/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 
 # The VM tests run inside the guest against the host's shared libraries,
 # which the initramfs builder copies in with ldd.
-$(B)/vmtests/%: selftests/cpns/%.c $(LIB) $(KSFT)
+$(B)/vmtests/%: selftests/cpns/%.c $(wildcard selftests/cpns/*.h) $(LIB) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/vmbench/%: selftests/bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 

@@ -5,25 +5,230 @@
 #ifndef _CPNS_H
 #define _CPNS_H
 
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/rcupdate.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <linux/cpns.h>
 
 #define CPNS_VERSION "0.1.0"
 
+#define CPNS_DEFAULT_GRACE		30
+#define CPNS_DEFAULT_REPLAY_WINDOW	64
+#define CPNS_DEFAULT_EXPIRY_NOTICE	10
+
+/* Counters; namespace-wide and per group.  Written under cpns_net.lock. */
+struct cpns_counters {
+	u64 installs;
+	u64 installs_repeated;
+	u64 refused_stale;
+	u64 refused_conflict;
+	u64 refused_malformed;
+	u64 refused_no_gkdk;
+	u64 refused_not_member;
+	u64 refused_expired;
+	u64 decrypt_failures;
+	u64 retired;
+	u64 expiries;
+	u64 key_missing;
+};
+
+/**
+ * struct cpns_key - one cached Group Key of a Service Group
+ * @rcu: freed (and wiped) after a grace period
+ * @epoch: key epoch
+ * @installed: install time, Unix seconds
+ * @expires: Unix seconds at which it is retired; 0 for never
+ * @retire_at: as previous key, when its grace period ends; 0 otherwise
+ * @gateway_id: the gateway whose GKDK opened it (wrapped keys)
+ * @source: enum cpns_key_source
+ * @noticed: the key-expiring event was sent
+ * @fp: fingerprint, what replies carry instead of @key
+ * @key: the Group Key
+ */
+struct cpns_key {
+	struct rcu_head rcu;
+	u64 epoch;
+	time64_t installed;
+	time64_t expires;
+	time64_t retire_at;
+	u64 gateway_id;
+	u8 source;
+	bool noticed;
+	u8 fp[CPNS_FINGERPRINT_LEN];
+	u8 key[CPNS_KEY_LEN];
+};
+
+struct cpns_selector {
+	u16 family;		/* 0: no selector */
+	u8 prefix_len;
+	__be16 dport;
+	u8 daddr[16];
+};
+
+struct cpns_net;
+
+/**
+ * struct cpns_group - a Service Group, its policy and its keys
+ * @id: Service Group id
+ * @cn: the namespace state it belongs to
+ * @cur: current key, RCU for the fast path, written under cn->lock
+ * @prev: previous key, likewise
+ * @high_epoch: highest epoch ever installed (valid when @has_epoch), so a
+ *	retired epoch cannot come back
+ * @has_epoch: a key was installed at least once
+ * @dead: unlinked; the timer work must not touch it again
+ * @grace: seconds the previous key stays
+ * @lifetime: seconds a key lives, 0 for no limit
+ * @replay_window: fast-path replay window, packets
+ * @expiry_notice: seconds before expiry for the key-expiring event
+ * @sel: fast-path traffic selector
+ * @work: retires keys and sends key-expiring events at their time
+ * @stats: this group's counters, under cn->lock
+ * @rcu: freed after a grace period
+ */
+struct cpns_group {
+	u32 id;
+	struct cpns_net *cn;
+	struct cpns_key __rcu *cur;
+	struct cpns_key __rcu *prev;
+	u64 high_epoch;
+	bool has_epoch;
+	bool dead;
+	u32 grace;
+	u32 lifetime;
+	u32 replay_window;
+	u32 expiry_notice;
+	struct cpns_selector sel;
+	struct delayed_work work;
+	struct cpns_counters stats;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct cpns_gkdk - a Group Key Decryption Key from one gateway
+ * @list: in cpns_net.gkdks
+ * @gateway_id: the gateway
+ * @set_id: generation of the gateway's key material set
+ * @slot: this node's slot
+ * @scheme: enum cpns_scheme
+ * @height: tree height h
+ * @nkeys: keys held (h + 1 for the Complete Subtree scheme)
+ * @fp: fingerprint of the encoding
+ * @keys: keys[d] is the key of the ancestor d levels above the leaf
+ */
+struct cpns_gkdk {
+	struct list_head list;
+	u64 gateway_id;
+	u32 set_id;
+	u32 slot;
+	u8 scheme;
+	u8 height;
+	u8 nkeys;
+	u8 fp[CPNS_FINGERPRINT_LEN];
+	u8 keys[CPNS_TREE_HEIGHT_MAX + 1][CPNS_KEY_LEN];
+};
+
+struct crypto_aead;
+struct crypto_shash;
+
 /**
  * struct cpns_net - per network namespace state
+ * @net: the namespace
+ * @groups: Service Groups by id; RCU readers, writers under @lock
+ * @gkdks: GKDKs, under @lock
+ * @ngkdks: entries of @gkdks
+ * @ngroups: entries of @groups
+ * @nkeys: cached keys of all groups
+ * @gen: bumped on every change of groups or keys, for dump consistency
+ * @stats: namespace-wide counters
+ * @aead: gcm(aes) for unwrapping, allocated on first use, under @lock
+ * @hmac: hmac(sha256) for wrap-key derivation, likewise
  */
 struct cpns_net {
-	/* Serialises every writer of this namespace's state; readers on the
-	 * fast path use RCU instead.
+	/* Serialises every writer of this namespace's state and the use of
+	 * the unwrap transforms; readers on the fast path use RCU instead.
 	 */
 	struct mutex lock;
+	struct net *net;
+	struct xarray groups;
+	struct list_head gkdks;
+	unsigned int ngkdks;
+	u64 ngroups;
+	u64 nkeys;
+	unsigned long gen;
+	struct cpns_counters stats;
+	struct crypto_aead *aead;
+	struct crypto_shash *hmac;
 };
 
 struct cpns_net *cpns_net(const struct net *net);
 
+/* netlink.c */
 int cpns_netlink_init(void);
 void cpns_netlink_exit(void);
+void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
+		     const struct cpns_key *k, u32 reason);
+void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd,
+		      const struct cpns_gkdk *gk);
+
+/* keys.c */
+struct cpns_group_params {
+	u32 id;
+	u32 grace;
+	u32 lifetime;
+	u32 replay_window;
+	u32 expiry_notice;
+	struct cpns_selector sel;
+};
+
+struct cpns_key_params {
+	u32 group_id;
+	u64 epoch;
+	u8 source;
+	u64 gateway_id;
+	time64_t expires;	/* from a wrapped key's validity; 0: none */
+	u32 lifetime;		/* 0: the group's */
+	const u8 *key;
+};
+
+void cpns_keys_net_init(struct cpns_net *cn);
+void cpns_keys_net_exit(struct cpns_net *cn);
+int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
+		   struct netlink_ext_ack *extack);
+int cpns_group_del(struct cpns_net *cn, u32 id,
+		   struct netlink_ext_ack *extack);
+struct cpns_group *cpns_group_find(struct cpns_net *cn, u32 id);
+int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
+		     struct cpns_key **installed,
+		     struct netlink_ext_ack *extack);
+int cpns_key_del(struct cpns_net *cn, u32 group_id, u64 epoch,
+		 struct netlink_ext_ack *extack);
+int cpns_keys_init(void);
+void cpns_keys_exit(void);
+
+/* gkdk.c */
+int cpns_gkdk_set(struct cpns_net *cn, const u8 *data, size_t len,
+		  struct netlink_ext_ack *extack);
+int cpns_gkdk_del(struct cpns_net *cn, u64 gateway_id,
+		  struct netlink_ext_ack *extack);
+struct cpns_gkdk *cpns_gkdk_find(struct cpns_net *cn, u64 gateway_id);
+void cpns_gkdk_net_exit(struct cpns_net *cn);
+
+/* unwrap.c */
+int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
+		u32 group_id, struct cpns_key_params *p, u8 *key,
+		struct netlink_ext_ack *extack);
+void cpns_unwrap_net_exit(struct cpns_net *cn);
+
+/* fingerprint.c */
+void cpns_fingerprint(const char *label, const void *data, size_t len,
+		      u8 fp[CPNS_FINGERPRINT_LEN]);
+
+#define CPNS_LABEL_GK_FP	"cpns-v1 gk fingerprint"
+#define CPNS_LABEL_GKDK_FP	"cpns-v1 gkdk fingerprint"
 
 #endif /* _CPNS_H */

@@ -29,6 +29,9 @@ static int __net_init cpns_net_init(struct net *net)
 	struct cpns_net *cn = cpns_net(net);
 
 	mutex_init(&cn->lock);
+	cn->net = net;
+	INIT_LIST_HEAD(&cn->gkdks);
+	cpns_keys_net_init(cn);
 	return 0;
 }
 
@@ -36,6 +39,12 @@ static void __net_exit cpns_net_exit(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
 
+	/* No socket reaches this namespace any more; only timers can run. */
+	cpns_keys_net_exit(cn);
+	mutex_lock(&cn->lock);
+	cpns_gkdk_net_exit(cn);
+	mutex_unlock(&cn->lock);
+	cpns_unwrap_net_exit(cn);
 	mutex_destroy(&cn->lock);
 }
 
@@ -55,9 +64,13 @@ static int __init cpns_init(void)
 	 * since a request may arrive as soon as genl_register_family()
 	 * returns.
 	 */
-	ret = register_pernet_subsys(&cpns_net_ops);
+	ret = cpns_keys_init();
 	if (ret)
 		goto err;
+
+	ret = register_pernet_subsys(&cpns_net_ops);
+	if (ret)
+		goto err_keys;
 
 	ret = cpns_netlink_init();
 	if (ret)
@@ -68,6 +81,9 @@ static int __init cpns_init(void)
 
 err_unregister_pernet:
 	unregister_pernet_subsys(&cpns_net_ops);
+err_keys:
+	rcu_barrier();
+	cpns_keys_exit();
 err:
 	return ret;
 }
@@ -76,8 +92,9 @@ static void __exit cpns_exit(void)
 {
 	cpns_netlink_exit();
 	unregister_pernet_subsys(&cpns_net_ops);
-	/* Objects freed with call_rcu/kfree_rcu must be gone before .text. */
+	/* Objects freed with call_rcu must be gone before .text and slab. */
 	rcu_barrier();
+	cpns_keys_exit();
 }
 
 module_init(cpns_init);

@@ -1,15 +1,87 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpns: the generic netlink family "cpns", its policies and handlers.
+ *
+ * Documentation/netlink/specs/cpns.yaml is the contract; the policies
+ * below carry its checks (selftests/spec/check-spec.py compares them).
+ * Key bytes only ever come in: replies and events carry fingerprints.
  */
 
+#include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
 
 #include "cpns.h"
 
 static const u32 cpns_schemes[] = { CPNS_SCHEME_CS };
 static const u32 cpns_ciphers[] = { CPNS_CIPHER_AES256_GCM };
+
+/* Policies, one per command; what is not listed is refused. */
+
+static const struct nla_policy gkdk_set_policy[CPNS_A_GKDK_MAX + 1] = {
+	[CPNS_A_GKDK_DATA] = NLA_POLICY_RANGE(NLA_BINARY, CPNS_GKDK_MIN_LEN,
+					      CPNS_GKDK_MAX_LEN),
+};
+
+static const struct nla_policy gkdk_id_policy[CPNS_A_GKDK_MAX + 1] = {
+	[CPNS_A_GKDK_GATEWAY_ID] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy selector_policy[CPNS_A_SELECTOR_MAX + 1] = {
+	[CPNS_A_SELECTOR_FAMILY] = { .type = NLA_U16 },
+	[CPNS_A_SELECTOR_DADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
+	[CPNS_A_SELECTOR_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[CPNS_A_SELECTOR_DPORT] = { .type = NLA_BE16 },
+};
+
+/*
+ * NLA_POLICY_MAX() holds an s16; larger bounds need a range struct, which
+ * 6.1 takes by non-const pointer.
+ */
+static struct netlink_range_validation grace_range = { .max = 604800 };
+
+static struct netlink_range_validation lifetime_range = { .max = 31536000 };
+
+static struct netlink_range_validation notice_range = { .max = 86400 };
+
+static const struct nla_policy group_new_policy[CPNS_A_GROUP_MAX + 1] = {
+	[CPNS_A_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_GROUP_GRACE] = NLA_POLICY_FULL_RANGE(NLA_U32, &grace_range),
+	[CPNS_A_GROUP_LIFETIME] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&lifetime_range),
+	[CPNS_A_GROUP_REPLAY_WINDOW] = NLA_POLICY_MAX(NLA_U32, 4096),
+	[CPNS_A_GROUP_EXPIRY_NOTICE] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							     &notice_range),
+	[CPNS_A_GROUP_SELECTOR] = NLA_POLICY_NESTED(selector_policy),
+};
+
+static const struct nla_policy group_id_policy[CPNS_A_GROUP_MAX + 1] = {
+	[CPNS_A_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy key_install_policy[CPNS_A_KEY_MAX + 1] = {
+	[CPNS_A_KEY_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_KEY_EPOCH] = { .type = NLA_U64 },
+	[CPNS_A_KEY_PLAIN] = NLA_POLICY_EXACT_LEN(CPNS_KEY_LEN),
+	[CPNS_A_KEY_WRAPPED] = NLA_POLICY_RANGE(NLA_BINARY,
+						CPNS_WRAPPED_MIN_LEN,
+						CPNS_WRAPPED_MAX_LEN),
+	[CPNS_A_KEY_LIFETIME] = NLA_POLICY_FULL_RANGE(NLA_U32, &lifetime_range),
+};
+
+static const struct nla_policy key_id_policy[CPNS_A_KEY_MAX + 1] = {
+	[CPNS_A_KEY_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[CPNS_A_KEY_EPOCH] = { .type = NLA_U64 },
+};
+
+static const struct nla_policy stats_policy[CPNS_A_STATS_MAX + 1] = {
+	[CPNS_A_STATS_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static struct genl_family cpns_family;
+
+/* Replies */
 
 static int put_u32_list(struct sk_buff *skb, int attrtype,
 			const u32 *items, size_t n)
@@ -46,9 +118,113 @@ static int fill_info(struct sk_buff *skb, const struct net *net)
 	return 0;
 }
 
-static struct genl_family cpns_family;
+static int fill_gkdk(struct sk_buff *skb, const struct cpns_gkdk *gk)
+{
+	if (nla_put_u64_64bit(skb, CPNS_A_GKDK_GATEWAY_ID, gk->gateway_id,
+			      CPNS_A_GKDK_PAD) ||
+	    nla_put_u32(skb, CPNS_A_GKDK_SCHEME, gk->scheme) ||
+	    nla_put_u32(skb, CPNS_A_GKDK_HEIGHT, gk->height) ||
+	    nla_put_u32(skb, CPNS_A_GKDK_SLOT, gk->slot) ||
+	    nla_put_u32(skb, CPNS_A_GKDK_SET_ID, gk->set_id) ||
+	    nla_put(skb, CPNS_A_GKDK_FINGERPRINT, CPNS_FINGERPRINT_LEN, gk->fp))
+		return -EMSGSIZE;
+	return 0;
+}
 
-static int cpns_info_get_doit(struct sk_buff *skb, struct genl_info *info)
+static int fill_selector(struct sk_buff *skb, const struct cpns_selector *s)
+{
+	struct nlattr *nest;
+
+	if (!s->family)
+		return 0;
+	nest = nla_nest_start(skb, CPNS_A_GROUP_SELECTOR);
+	if (!nest ||
+	    nla_put_u16(skb, CPNS_A_SELECTOR_FAMILY, s->family) ||
+	    nla_put(skb, CPNS_A_SELECTOR_DADDR,
+		    s->family == AF_INET ? 4 : 16, s->daddr) ||
+	    nla_put_u8(skb, CPNS_A_SELECTOR_PREFIX_LEN, s->prefix_len) ||
+	    nla_put_be16(skb, CPNS_A_SELECTOR_DPORT, s->dport))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Called under cn->lock, so the keys cannot change under us. */
+static int fill_group(struct sk_buff *skb, struct cpns_net *cn,
+		      const struct cpns_group *g)
+{
+	const struct cpns_key *cur, *prev;
+
+	cur = rcu_dereference_protected(g->cur, lockdep_is_held(&cn->lock));
+	prev = rcu_dereference_protected(g->prev, lockdep_is_held(&cn->lock));
+	if (nla_put_u32(skb, CPNS_A_GROUP_ID, g->id) ||
+	    nla_put_u32(skb, CPNS_A_GROUP_GRACE, g->grace) ||
+	    nla_put_u32(skb, CPNS_A_GROUP_LIFETIME, g->lifetime) ||
+	    nla_put_u32(skb, CPNS_A_GROUP_REPLAY_WINDOW, g->replay_window) ||
+	    nla_put_u32(skb, CPNS_A_GROUP_EXPIRY_NOTICE, g->expiry_notice) ||
+	    fill_selector(skb, &g->sel) ||
+	    (cur && nla_put_u64_64bit(skb, CPNS_A_GROUP_CURRENT_EPOCH,
+				      cur->epoch, CPNS_A_GROUP_PAD)) ||
+	    (prev && nla_put_u64_64bit(skb, CPNS_A_GROUP_PREVIOUS_EPOCH,
+				       prev->epoch, CPNS_A_GROUP_PAD)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int fill_key(struct sk_buff *skb, const struct cpns_group *g,
+		    const struct cpns_key *k, u32 state)
+{
+	if (nla_put_u32(skb, CPNS_A_KEY_GROUP_ID, g->id) ||
+	    nla_put_u64_64bit(skb, CPNS_A_KEY_EPOCH, k->epoch,
+			      CPNS_A_KEY_PAD) ||
+	    (state && nla_put_u32(skb, CPNS_A_KEY_STATE, state)) ||
+	    nla_put_u32(skb, CPNS_A_KEY_SOURCE, k->source) ||
+	    nla_put_u64_64bit(skb, CPNS_A_KEY_INSTALLED, k->installed,
+			      CPNS_A_KEY_PAD) ||
+	    (k->expires && nla_put_u64_64bit(skb, CPNS_A_KEY_EXPIRES,
+					     k->expires, CPNS_A_KEY_PAD)) ||
+	    nla_put(skb, CPNS_A_KEY_FINGERPRINT, CPNS_FINGERPRINT_LEN, k->fp) ||
+	    (k->source == CPNS_KEY_SOURCE_WRAPPED &&
+	     nla_put_u64_64bit(skb, CPNS_A_KEY_GATEWAY_ID, k->gateway_id,
+			       CPNS_A_KEY_PAD)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int put_counters(struct sk_buff *skb, const struct cpns_counters *c)
+{
+	static const struct {
+		int attr;
+		size_t off;
+	} tab[] = {
+#define C(a, f) { CPNS_A_STATS_##a, offsetof(struct cpns_counters, f) }
+		C(INSTALLS, installs),
+		C(INSTALLS_REPEATED, installs_repeated),
+		C(REFUSED_STALE, refused_stale),
+		C(REFUSED_CONFLICT, refused_conflict),
+		C(REFUSED_MALFORMED, refused_malformed),
+		C(REFUSED_NO_GKDK, refused_no_gkdk),
+		C(REFUSED_NOT_MEMBER, refused_not_member),
+		C(REFUSED_EXPIRED, refused_expired),
+		C(DECRYPT_FAILURES, decrypt_failures),
+		C(RETIRED, retired),
+		C(EXPIRIES, expiries),
+		C(KEY_MISSING, key_missing),
+#undef C
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tab); i++)
+		if (nla_put_u64_64bit(skb, tab[i].attr,
+				      *(const u64 *)((const u8 *)c + tab[i].off),
+				      CPNS_A_STATS_PAD))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* A one-message reply built by @fill; -EMSGSIZE means a bug, not input. */
+static int reply(struct genl_info *info, u8 cmd,
+		 int (*fill)(struct sk_buff *, void *), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -57,34 +233,712 @@ static int cpns_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
-
-	hdr = genlmsg_put_reply(msg, info, &cpns_family, 0, CPNS_CMD_INFO_GET);
+	hdr = genlmsg_put_reply(msg, info, &cpns_family, 0, cmd);
 	if (!hdr) {
 		ret = -EMSGSIZE;
-		goto err_free;
+		goto err;
 	}
-
-	ret = fill_info(msg, genl_info_net(info));
+	ret = fill(msg, arg);
 	if (ret)
-		goto err_free;
-
+		goto err;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
-
-err_free:
+err:
 	nlmsg_free(msg);
 	return ret;
 }
 
+/* Events: built only when someone listens. */
+
+static void notify(struct cpns_net *cn, u8 cmd,
+		   int (*fill)(struct sk_buff *, void *), void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&cpns_family, cn->net, 0))
+		return;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &cpns_family, 0, cmd);
+	if (!hdr || fill(msg, arg)) {
+		nlmsg_free(msg);
+		return;
+	}
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast_netns(&cpns_family, cn->net, msg, 0, 0, GFP_KERNEL);
+}
+
+struct key_event {
+	const struct cpns_group *g;
+	const struct cpns_key *k;
+	u8 cmd;
+	u32 reason;
+};
+
+static int fill_key_event(struct sk_buff *skb, void *arg)
+{
+	const struct key_event *e = arg;
+
+	switch (e->cmd) {
+	case CPNS_CMD_KEY_INSTALLED_NTF:
+		return fill_key(skb, e->g, e->k, CPNS_KEY_STATE_CURRENT);
+	case CPNS_CMD_KEY_RETIRED_NTF:
+		if (nla_put_u32(skb, CPNS_A_KEY_RETIRE_REASON, e->reason) ||
+		    nla_put(skb, CPNS_A_KEY_FINGERPRINT, CPNS_FINGERPRINT_LEN,
+			    e->k->fp))
+			return -EMSGSIZE;
+		break;
+	case CPNS_CMD_KEY_EXPIRING_NTF:
+		if (nla_put_u64_64bit(skb, CPNS_A_KEY_EXPIRES, e->k->expires,
+				      CPNS_A_KEY_PAD))
+			return -EMSGSIZE;
+		break;
+	}
+	if (nla_put_u32(skb, CPNS_A_KEY_GROUP_ID, e->g->id) ||
+	    nla_put_u64_64bit(skb, CPNS_A_KEY_EPOCH, e->k->epoch,
+			      CPNS_A_KEY_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * cpns_notify_key() - send a key event to the namespace's listeners
+ * @cn: the namespace, locked
+ * @cmd: CPNS_CMD_KEY_{INSTALLED,RETIRED,EXPIRING}_NTF
+ * @g: the key's group
+ * @k: the key
+ * @reason: enum cpns_retire_reason for retired events
+ */
+void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
+		     const struct cpns_key *k, u32 reason)
+{
+	struct key_event e = { .g = g, .k = k, .cmd = cmd, .reason = reason };
+
+	notify(cn, cmd, fill_key_event, &e);
+}
+
+static int fill_gkdk_event(struct sk_buff *skb, void *arg)
+{
+	return fill_gkdk(skb, arg);
+}
+
+/**
+ * cpns_notify_gkdk() - send a GKDK event to the namespace's listeners
+ * @cn: the namespace, locked
+ * @cmd: CPNS_CMD_GKDK_SET_NTF or CPNS_CMD_GKDK_DEL_NTF
+ * @gk: the GKDK (its metadata only is sent)
+ */
+void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd, const struct cpns_gkdk *gk)
+{
+	notify(cn, cmd, fill_gkdk_event, (void *)gk);
+}
+
+/* Handlers */
+
+static int fill_info_reply(struct sk_buff *skb, void *arg)
+{
+	return fill_info(skb, arg);
+}
+
+static int cpns_info_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return reply(info, CPNS_CMD_INFO_GET, fill_info_reply,
+		     genl_info_net(info));
+}
+
+static int cpns_gkdk_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	struct nlattr *a = info->attrs[CPNS_A_GKDK_DATA];
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_DATA))
+		return -EINVAL;
+	mutex_lock(&cn->lock);
+	ret = cpns_gkdk_set(cn, nla_data(a), nla_len(a), info->extack);
+	mutex_unlock(&cn->lock);
+	memzero_explicit(nla_data(a), nla_len(a));
+	if (ret && !info->extack->bad_attr)
+		NL_SET_BAD_ATTR(info->extack, a);
+	return ret;
+}
+
+static int cpns_gkdk_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_GATEWAY_ID))
+		return -EINVAL;
+	mutex_lock(&cn->lock);
+	ret = cpns_gkdk_del(cn, nla_get_u64(info->attrs[CPNS_A_GKDK_GATEWAY_ID]),
+			    info->extack);
+	mutex_unlock(&cn->lock);
+	return ret;
+}
+
+struct locked_gkdk {
+	struct cpns_net *cn;
+	u64 gateway_id;
+	struct netlink_ext_ack *extack;
+};
+
+static int fill_gkdk_reply(struct sk_buff *skb, void *arg)
+{
+	struct locked_gkdk *l = arg;
+	struct cpns_gkdk *gk = cpns_gkdk_find(l->cn, l->gateway_id);
+
+	if (!gk) {
+		NL_SET_ERR_MSG_MOD(l->extack, "no GKDK for this gateway");
+		return -ENOENT;
+	}
+	return fill_gkdk(skb, gk);
+}
+
+static int cpns_gkdk_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct locked_gkdk l = {
+		.cn = cpns_net(genl_info_net(info)),
+		.extack = info->extack,
+	};
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_GATEWAY_ID))
+		return -EINVAL;
+	l.gateway_id = nla_get_u64(info->attrs[CPNS_A_GKDK_GATEWAY_ID]);
+	mutex_lock(&l.cn->lock);
+	ret = reply(info, CPNS_CMD_GKDK_GET, fill_gkdk_reply, &l);
+	mutex_unlock(&l.cn->lock);
+	return ret;
+}
+
+/* cb->args[0]: GKDKs already sent. */
+static int cpns_gkdk_get_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct cpns_net *cn = cpns_net(sock_net(skb->sk));
+	struct cpns_gkdk *gk;
+	long i = 0;
+	void *hdr;
+
+	mutex_lock(&cn->lock);
+	cb->seq = cn->gen;
+	list_for_each_entry(gk, &cn->gkdks, list) {
+		if (i++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &cpns_family,
+				  NLM_F_MULTI, CPNS_CMD_GKDK_GET);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (fill_gkdk(skb, gk)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0]++;
+	}
+	mutex_unlock(&cn->lock);
+	return skb->len;
+}
+
+static int parse_selector(struct nlattr *nest, struct cpns_selector *s,
+			  struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[CPNS_A_SELECTOR_MAX + 1];
+	unsigned int alen;
+	int ret;
+
+	ret = nla_parse_nested(tb, CPNS_A_SELECTOR_MAX, nest, selector_policy,
+			       extack);
+	if (ret)
+		return ret;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_FAMILY) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_DADDR)) {
+		NL_SET_ERR_MSG_MOD(extack, "selector needs family and daddr");
+		return -EINVAL;
+	}
+	s->family = nla_get_u16(tb[CPNS_A_SELECTOR_FAMILY]);
+	if (s->family != AF_INET && s->family != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[CPNS_A_SELECTOR_FAMILY],
+				    "selector family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	alen = s->family == AF_INET ? 4 : 16;
+	if (nla_len(tb[CPNS_A_SELECTOR_DADDR]) != alen) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[CPNS_A_SELECTOR_DADDR],
+				    "selector daddr length does not match family");
+		return -EINVAL;
+	}
+	memcpy(s->daddr, nla_data(tb[CPNS_A_SELECTOR_DADDR]), alen);
+	s->prefix_len = alen * 8;
+	if (tb[CPNS_A_SELECTOR_PREFIX_LEN]) {
+		s->prefix_len = nla_get_u8(tb[CPNS_A_SELECTOR_PREFIX_LEN]);
+		if (s->prefix_len > alen * 8) {
+			NL_SET_ERR_MSG_ATTR(extack,
+					    tb[CPNS_A_SELECTOR_PREFIX_LEN],
+					    "selector prefix-len longer than the address");
+			return -EINVAL;
+		}
+	}
+	if (tb[CPNS_A_SELECTOR_DPORT])
+		s->dport = nla_get_be16(tb[CPNS_A_SELECTOR_DPORT]);
+	return 0;
+}
+
+static u32 get_u32_or(struct genl_info *info, int attr, u32 def)
+{
+	return info->attrs[attr] ? nla_get_u32(info->attrs[attr]) : def;
+}
+
+static int cpns_group_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	struct cpns_group_params p = {};
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+		return -EINVAL;
+	p.id = nla_get_u32(info->attrs[CPNS_A_GROUP_ID]);
+	p.grace = get_u32_or(info, CPNS_A_GROUP_GRACE, CPNS_DEFAULT_GRACE);
+	p.lifetime = get_u32_or(info, CPNS_A_GROUP_LIFETIME, 0);
+	p.replay_window = get_u32_or(info, CPNS_A_GROUP_REPLAY_WINDOW,
+				     CPNS_DEFAULT_REPLAY_WINDOW);
+	p.expiry_notice = get_u32_or(info, CPNS_A_GROUP_EXPIRY_NOTICE,
+				     CPNS_DEFAULT_EXPIRY_NOTICE);
+	if (info->attrs[CPNS_A_GROUP_SELECTOR]) {
+		ret = parse_selector(info->attrs[CPNS_A_GROUP_SELECTOR], &p.sel,
+				     info->extack);
+		if (ret)
+			return ret;
+	}
+	mutex_lock(&cn->lock);
+	ret = cpns_group_new(cn, &p, info->extack);
+	mutex_unlock(&cn->lock);
+	if (ret == -EEXIST)
+		NL_SET_BAD_ATTR(info->extack, info->attrs[CPNS_A_GROUP_ID]);
+	return ret;
+}
+
+static int cpns_group_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+		return -EINVAL;
+	ret = cpns_group_del(cn, nla_get_u32(info->attrs[CPNS_A_GROUP_ID]),
+			     info->extack);
+	if (ret)
+		NL_SET_BAD_ATTR(info->extack, info->attrs[CPNS_A_GROUP_ID]);
+	return ret;
+}
+
+struct locked_group {
+	struct cpns_net *cn;
+	u32 id;
+	u64 epoch;
+	bool has_epoch;
+	struct netlink_ext_ack *extack;
+	struct nlattr *attr;
+};
+
+static struct cpns_group *locked_find(struct locked_group *l)
+{
+	struct cpns_group *g = cpns_group_find(l->cn, l->id);
+
+	if (!g) {
+		NL_SET_ERR_MSG_ATTR(l->extack, l->attr, "unknown Service Group");
+		return NULL;
+	}
+	return g;
+}
+
+static int fill_group_reply(struct sk_buff *skb, void *arg)
+{
+	struct locked_group *l = arg;
+	struct cpns_group *g = locked_find(l);
+
+	return g ? fill_group(skb, l->cn, g) : -ENOENT;
+}
+
+static int cpns_group_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct locked_group l = {
+		.cn = cpns_net(genl_info_net(info)),
+		.extack = info->extack,
+		.attr = info->attrs[CPNS_A_GROUP_ID],
+	};
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+		return -EINVAL;
+	l.id = nla_get_u32(l.attr);
+	mutex_lock(&l.cn->lock);
+	ret = reply(info, CPNS_CMD_GROUP_GET, fill_group_reply, &l);
+	mutex_unlock(&l.cn->lock);
+	return ret;
+}
+
+/* cb->args[0]: the next group id to send; cb->args[1]: all sent. */
+static int cpns_group_get_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
+{
+	struct cpns_net *cn = cpns_net(sock_net(skb->sk));
+	struct cpns_group *g;
+	unsigned long id;
+	void *hdr;
+
+	if (cb->args[1])
+		return 0;
+	mutex_lock(&cn->lock);
+	cb->seq = cn->gen;
+	xa_for_each_start(&cn->groups, id, g, cb->args[0]) {
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &cpns_family,
+				  NLM_F_MULTI, CPNS_CMD_GROUP_GET);
+		if (!hdr)
+			goto full;
+		genl_dump_check_consistent(cb, hdr);
+		if (fill_group(skb, cn, g)) {
+			genlmsg_cancel(skb, hdr);
+			goto full;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[1] = 1;
+	mutex_unlock(&cn->lock);
+	return skb->len;
+full:
+	cb->args[0] = id;
+	mutex_unlock(&cn->lock);
+	return skb->len;
+}
+
+static int fill_installed(struct sk_buff *skb, void *arg)
+{
+	struct key_event *e = arg;
+
+	return fill_key(skb, e->g, e->k, CPNS_KEY_STATE_CURRENT);
+}
+
+static int install(struct cpns_net *cn, struct genl_info *info,
+		   struct cpns_key_params *p, u8 *key)
+{
+	struct nlattr **tb = info->attrs;
+	struct cpns_key *k;
+	struct key_event e;
+	int ret;
+
+	if (tb[CPNS_A_KEY_WRAPPED]) {
+		ret = cpns_unwrap(cn, nla_data(tb[CPNS_A_KEY_WRAPPED]),
+				  nla_len(tb[CPNS_A_KEY_WRAPPED]), p->group_id,
+				  p, key, info->extack);
+		if (ret) {
+			NL_SET_BAD_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED]);
+			return ret;
+		}
+		if (tb[CPNS_A_KEY_EPOCH] &&
+		    nla_get_u64(tb[CPNS_A_KEY_EPOCH]) != p->epoch) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[CPNS_A_KEY_EPOCH],
+					    "epoch differs from the encrypted Group Key's");
+			return -EINVAL;
+		}
+	}
+	p->key = key;
+	ret = cpns_key_install(cn, p, &k, info->extack);
+	if (ret)
+		return ret;
+	e.g = cpns_group_find(cn, p->group_id);
+	e.k = k;
+	return reply(info, CPNS_CMD_KEY_INSTALL, fill_installed, &e);
+}
+
+static int cpns_key_install_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	struct nlattr **tb = info->attrs;
+	struct cpns_key_params p = {};
+	u8 key[CPNS_KEY_LEN];
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID))
+		return -EINVAL;
+	if (!tb[CPNS_A_KEY_PLAIN] == !tb[CPNS_A_KEY_WRAPPED]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED],
+				    "give exactly one of plain and wrapped");
+		ret = -EINVAL;
+		goto out;
+	}
+	p.group_id = nla_get_u32(tb[CPNS_A_KEY_GROUP_ID]);
+	p.lifetime = get_u32_or(info, CPNS_A_KEY_LIFETIME, 0);
+	if (tb[CPNS_A_KEY_PLAIN]) {
+		if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_EPOCH)) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "a plain key needs its epoch");
+			ret = -EINVAL;
+			goto out;
+		}
+		p.epoch = nla_get_u64(tb[CPNS_A_KEY_EPOCH]);
+		p.source = CPNS_KEY_SOURCE_PLAIN;
+		memcpy(key, nla_data(tb[CPNS_A_KEY_PLAIN]), CPNS_KEY_LEN);
+	}
+
+	mutex_lock(&cn->lock);
+	ret = install(cn, info, &p, key);
+	mutex_unlock(&cn->lock);
+	memzero_explicit(key, sizeof(key));
+out:
+	if (tb[CPNS_A_KEY_PLAIN])
+		memzero_explicit(nla_data(tb[CPNS_A_KEY_PLAIN]), CPNS_KEY_LEN);
+	return ret;
+}
+
+static int cpns_key_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct cpns_net *cn = cpns_net(genl_info_net(info));
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_EPOCH))
+		return -EINVAL;
+	mutex_lock(&cn->lock);
+	ret = cpns_key_del(cn, nla_get_u32(info->attrs[CPNS_A_KEY_GROUP_ID]),
+			   nla_get_u64(info->attrs[CPNS_A_KEY_EPOCH]),
+			   info->extack);
+	mutex_unlock(&cn->lock);
+	return ret;
+}
+
+static int fill_key_reply(struct sk_buff *skb, void *arg)
+{
+	struct locked_group *l = arg;
+	struct cpns_group *g = locked_find(l);
+	struct cpns_key *cur, *prev;
+
+	if (!g)
+		return -ENOENT;
+	cur = rcu_dereference_protected(g->cur, lockdep_is_held(&l->cn->lock));
+	prev = rcu_dereference_protected(g->prev, lockdep_is_held(&l->cn->lock));
+	if (cur && (!l->has_epoch || cur->epoch == l->epoch))
+		return fill_key(skb, g, cur, CPNS_KEY_STATE_CURRENT);
+	if (prev && l->has_epoch && prev->epoch == l->epoch)
+		return fill_key(skb, g, prev, CPNS_KEY_STATE_PREVIOUS);
+	if (l->has_epoch)
+		NL_SET_ERR_MSG_MOD(l->extack, "no key with this epoch in the group");
+	else
+		NL_SET_ERR_MSG_MOD(l->extack, "the group has no current key");
+	return -ENOENT;
+}
+
+static int cpns_key_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct locked_group l = {
+		.cn = cpns_net(genl_info_net(info)),
+		.extack = info->extack,
+		.attr = info->attrs[CPNS_A_KEY_GROUP_ID],
+	};
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID))
+		return -EINVAL;
+	l.id = nla_get_u32(l.attr);
+	if (info->attrs[CPNS_A_KEY_EPOCH]) {
+		l.has_epoch = true;
+		l.epoch = nla_get_u64(info->attrs[CPNS_A_KEY_EPOCH]);
+	}
+	mutex_lock(&l.cn->lock);
+	ret = reply(info, CPNS_CMD_KEY_GET, fill_key_reply, &l);
+	mutex_unlock(&l.cn->lock);
+	return ret;
+}
+
 /*
- * Commands without a policy get the core's reject-all policy (strict
- * validation for every command: resv_start_op is 0), so a request carrying
- * attributes the command does not take is refused rather than ignored.
+ * cb->args[0]: next group id; cb->args[1]: keys of it already sent;
+ * cb->args[2]: all sent; cb->args[3]: only this group id (0: all).
+ */
+static int cpns_key_get_dumpit(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct cpns_net *cn = cpns_net(sock_net(skb->sk));
+	struct cpns_key *keys[2];
+	struct cpns_group *g;
+	unsigned long id, last;
+	void *hdr;
+	int i;
+
+	if (cb->args[2])
+		return 0;
+	last = ULONG_MAX;
+	if (di->attrs[CPNS_A_KEY_GROUP_ID]) {
+		cb->args[0] = max_t(long, cb->args[0],
+				    nla_get_u32(di->attrs[CPNS_A_KEY_GROUP_ID]));
+		last = nla_get_u32(di->attrs[CPNS_A_KEY_GROUP_ID]);
+	}
+	mutex_lock(&cn->lock);
+	cb->seq = cn->gen;
+	xa_for_each_range(&cn->groups, id, g, cb->args[0], last) {
+		keys[0] = rcu_dereference_protected(g->cur,
+						    lockdep_is_held(&cn->lock));
+		keys[1] = rcu_dereference_protected(g->prev,
+						    lockdep_is_held(&cn->lock));
+		for (i = cb->args[1]; i < 2; i++) {
+			if (!keys[i])
+				continue;
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, &cpns_family,
+					  NLM_F_MULTI, CPNS_CMD_KEY_GET);
+			if (!hdr)
+				goto full;
+			genl_dump_check_consistent(cb, hdr);
+			if (fill_key(skb, g, keys[i], i ? CPNS_KEY_STATE_PREVIOUS :
+				     CPNS_KEY_STATE_CURRENT)) {
+				genlmsg_cancel(skb, hdr);
+				goto full;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		cb->args[1] = 0;
+	}
+	cb->args[2] = 1;
+	mutex_unlock(&cn->lock);
+	return skb->len;
+full:
+	cb->args[0] = id;
+	cb->args[1] = i;
+	mutex_unlock(&cn->lock);
+	return skb->len;
+}
+
+static int fill_stats_reply(struct sk_buff *skb, void *arg)
+{
+	struct locked_group *l = arg;
+	struct cpns_net *cn = l->cn;
+	struct cpns_group *g;
+	u64 keys;
+
+	if (!l->id)
+		return nla_put_u64_64bit(skb, CPNS_A_STATS_GROUPS, cn->ngroups,
+					 CPNS_A_STATS_PAD) ||
+		       nla_put_u64_64bit(skb, CPNS_A_STATS_KEYS, cn->nkeys,
+					 CPNS_A_STATS_PAD) ||
+		       nla_put_u64_64bit(skb, CPNS_A_STATS_GKDKS, cn->ngkdks,
+					 CPNS_A_STATS_PAD) ||
+		       put_counters(skb, &cn->stats) ? -EMSGSIZE : 0;
+	g = locked_find(l);
+	if (!g)
+		return -ENOENT;
+	keys = !!rcu_access_pointer(g->cur) + !!rcu_access_pointer(g->prev);
+	return nla_put_u32(skb, CPNS_A_STATS_GROUP_ID, g->id) ||
+	       nla_put_u64_64bit(skb, CPNS_A_STATS_KEYS, keys,
+				 CPNS_A_STATS_PAD) ||
+	       put_counters(skb, &g->stats) ? -EMSGSIZE : 0;
+}
+
+static int cpns_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct locked_group l = {
+		.cn = cpns_net(genl_info_net(info)),
+		.extack = info->extack,
+		.attr = info->attrs[CPNS_A_STATS_GROUP_ID],
+	};
+	int ret;
+
+	if (l.attr)
+		l.id = nla_get_u32(l.attr);
+	mutex_lock(&l.cn->lock);
+	ret = reply(info, CPNS_CMD_STATS_GET, fill_stats_reply, &l);
+	mutex_unlock(&l.cn->lock);
+	return ret;
+}
+
+/*
+ * Every command is strictly validated (resv_start_op is 0): a command
+ * without a policy gets the core's reject-all policy, so attributes it
+ * does not take are refused rather than ignored.  All but INFO_GET need
+ * CAP_NET_ADMIN in the namespace's user namespace.
  */
 static const struct genl_ops cpns_ops[] = {
 	{
 		.cmd = CPNS_CMD_INFO_GET,
 		.doit = cpns_info_get_doit,
+	},
+	{
+		.cmd = CPNS_CMD_GKDK_SET,
+		.doit = cpns_gkdk_set_doit,
+		.policy = gkdk_set_policy,
+		.maxattr = ARRAY_SIZE(gkdk_set_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_GKDK_DEL,
+		.doit = cpns_gkdk_del_doit,
+		.policy = gkdk_id_policy,
+		.maxattr = ARRAY_SIZE(gkdk_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_GKDK_GET,
+		.doit = cpns_gkdk_get_doit,
+		.dumpit = cpns_gkdk_get_dumpit,
+		.policy = gkdk_id_policy,
+		.maxattr = ARRAY_SIZE(gkdk_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_GROUP_NEW,
+		.doit = cpns_group_new_doit,
+		.policy = group_new_policy,
+		.maxattr = ARRAY_SIZE(group_new_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_GROUP_DEL,
+		.doit = cpns_group_del_doit,
+		.policy = group_id_policy,
+		.maxattr = ARRAY_SIZE(group_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_GROUP_GET,
+		.doit = cpns_group_get_doit,
+		.dumpit = cpns_group_get_dumpit,
+		.policy = group_id_policy,
+		.maxattr = ARRAY_SIZE(group_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_KEY_INSTALL,
+		.doit = cpns_key_install_doit,
+		.policy = key_install_policy,
+		.maxattr = ARRAY_SIZE(key_install_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_KEY_DEL,
+		.doit = cpns_key_del_doit,
+		.policy = key_id_policy,
+		.maxattr = ARRAY_SIZE(key_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_KEY_GET,
+		.doit = cpns_key_get_doit,
+		.dumpit = cpns_key_get_dumpit,
+		.policy = key_id_policy,
+		.maxattr = ARRAY_SIZE(key_id_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CPNS_CMD_STATS_GET,
+		.doit = cpns_stats_get_doit,
+		.policy = stats_policy,
+		.maxattr = ARRAY_SIZE(stats_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 

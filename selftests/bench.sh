@@ -15,7 +15,7 @@ for b in "$B"/bench/bench_*; do
 	echo "## ${b##*/}"
 	"$b" || rc=1
 done
-if ls "$TOP"/selftests/bench/*.sh >/dev/null 2>&1; then
+if ls "$TOP"/selftests/bench/* >/dev/null 2>&1; then
 	echo "## VM benchmarks"
 	"$TOP/selftests/vm/run.sh" --suite bench || rc=1
 fi

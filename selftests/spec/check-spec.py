@@ -112,7 +112,7 @@ def main():
 
     # Nothing in the header that the spec does not define.
     extra = []
-    for name in re.findall(r"\b(CPNS_(?:A|CMD)_[A-Z0-9_]+)\b", hdr):
+    for name in re.findall(r"\b(CPNS_(?:A|CMD)_[A-Z0-9_]*[A-Z0-9])\b", hdr):
         if name.startswith("__") or name.endswith("_UNSPEC"):
             continue
         if name not in expect:

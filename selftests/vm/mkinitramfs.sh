@@ -83,11 +83,11 @@ cp "$TOP"/selftests/cpns/*.sh "$root/tests/"
 cp "$TOP"/selftests/lib/*.sh "$root/tests/"
 cp "$TOP"/selftests/harness/tests/*.sh "$root/harness-tests/"
 [ -d "$TOP/selftests/vectors" ] && cp -r "$TOP/selftests/vectors" "$root/tests/"
-if [ -d "$TOP/selftests/bench" ]; then
-	mkdir -p "$root/bench"
-	cp "$TOP"/selftests/bench/* "$root/bench/"
-	cp "$TOP"/selftests/lib/*.sh "$root/bench/"
-fi
+mkdir -p "$root/bench"
+cp "$TOP"/selftests/lib/*.sh "$root/bench/"
+for f in "$TOP"/selftests/bench/*.sh "$B"/vmbench/*; do
+	[ -f "$f" ] && cp "$f" "$root/bench/"
+done
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
 install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
 

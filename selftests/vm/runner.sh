@@ -16,7 +16,7 @@ n=0
 cd "$dir" || exit 1
 for t in *; do
 	case $t in
-	common.sh | vectors) continue ;;
+	common.sh | vectors | *.c | *.h) continue ;;
 	esac
 	[ -f "$t" ] || continue
 	case $t in "$filter"*) ;; *) continue ;; esac

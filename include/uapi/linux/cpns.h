@@ -15,6 +15,14 @@
 /* Largest key tree: 2^20 PNE slots per gateway. */
 #define CPNS_TREE_HEIGHT_MAX	20
 
+#define CPNS_KEY_LEN		32	/* a Group Key */
+#define CPNS_FINGERPRINT_LEN	8	/* replies carry these, never keys */
+#define CPNS_GKDK_MIN_LEN	84	/* GKDK encoding, h = 1 */
+#define CPNS_GKDK_MAX_LEN	692	/* GKDK encoding, h = 20 */
+#define CPNS_WRAPPED_MIN_LEN	188	/* encrypted Group Key, one entry */
+#define CPNS_WRAPPED_MAX_LEN	65531	/* what one attribute carries */
+#define CPNS_GKDK_MAX		64	/* GKDKs (gateways) per namespace */
+
 /* Broadcast-encryption schemes a wrapped Group Key may use. */
 enum cpns_scheme {
 	CPNS_SCHEME_UNSPEC,
@@ -31,6 +39,36 @@ enum cpns_cipher {
 
 	__CPNS_CIPHER_MAX,
 	CPNS_CIPHER_MAX = __CPNS_CIPHER_MAX - 1
+};
+
+enum cpns_key_state {
+	CPNS_KEY_STATE_UNSPEC,
+	CPNS_KEY_STATE_CURRENT,		/* newest epoch; seals */
+	CPNS_KEY_STATE_PREVIOUS,	/* opens until its grace period ends */
+
+	__CPNS_KEY_STATE_MAX,
+	CPNS_KEY_STATE_MAX = __CPNS_KEY_STATE_MAX - 1
+};
+
+enum cpns_key_source {
+	CPNS_KEY_SOURCE_UNSPEC,
+	CPNS_KEY_SOURCE_PLAIN,		/* given in the clear */
+	CPNS_KEY_SOURCE_WRAPPED,	/* decrypted here with a GKDK */
+
+	__CPNS_KEY_SOURCE_MAX,
+	CPNS_KEY_SOURCE_MAX = __CPNS_KEY_SOURCE_MAX - 1
+};
+
+enum cpns_retire_reason {
+	CPNS_RETIRE_REASON_UNSPEC,
+	CPNS_RETIRE_REASON_GRACE,	/* grace period as previous key ended */
+	CPNS_RETIRE_REASON_LIFETIME,	/* reached its expiry time */
+	CPNS_RETIRE_REASON_SUPERSEDED,	/* two newer epochs arrived */
+	CPNS_RETIRE_REASON_DELETED,	/* deleted by request */
+	CPNS_RETIRE_REASON_GROUP_DELETED, /* its group was deleted */
+
+	__CPNS_RETIRE_REASON_MAX,
+	CPNS_RETIRE_REASON_MAX = __CPNS_RETIRE_REASON_MAX - 1
 };
 
 enum {
@@ -55,9 +93,116 @@ enum {
 	CPNS_A_LIST_MAX = __CPNS_A_LIST_MAX - 1
 };
 
+/* A Group Key Decryption Key and its metadata; key bytes write-only. */
+enum {
+	CPNS_A_GKDK_UNSPEC,
+	CPNS_A_GKDK_GATEWAY_ID,		/* u64: one GKDK per gateway */
+	CPNS_A_GKDK_DATA,		/* binary: GKDK encoding, write-only */
+	CPNS_A_GKDK_SCHEME,		/* u32: enum cpns_scheme */
+	CPNS_A_GKDK_HEIGHT,		/* u32: key tree height */
+	CPNS_A_GKDK_SLOT,		/* u32: this node's slot */
+	CPNS_A_GKDK_SET_ID,		/* u32: key material set generation */
+	CPNS_A_GKDK_FINGERPRINT,	/* binary: CPNS_FINGERPRINT_LEN */
+	CPNS_A_GKDK_PAD,
+
+	__CPNS_A_GKDK_MAX,
+	CPNS_A_GKDK_MAX = __CPNS_A_GKDK_MAX - 1
+};
+
+/* Fast-path traffic of a Service Group: UDP to a prefix and port. */
+enum {
+	CPNS_A_SELECTOR_UNSPEC,
+	CPNS_A_SELECTOR_FAMILY,		/* u16: AF_INET or AF_INET6 */
+	CPNS_A_SELECTOR_DADDR,		/* binary: 4 or 16 bytes */
+	CPNS_A_SELECTOR_PREFIX_LEN,	/* u8 */
+	CPNS_A_SELECTOR_DPORT,		/* be16: 0 matches any */
+
+	__CPNS_A_SELECTOR_MAX,
+	CPNS_A_SELECTOR_MAX = __CPNS_A_SELECTOR_MAX - 1
+};
+
+/* A Service Group and its key policy. */
+enum {
+	CPNS_A_GROUP_UNSPEC,
+	CPNS_A_GROUP_ID,		/* u32: >= 1 */
+	CPNS_A_GROUP_GRACE,		/* u32: seconds, default 30 */
+	CPNS_A_GROUP_LIFETIME,		/* u32: seconds, 0 = no limit */
+	CPNS_A_GROUP_REPLAY_WINDOW,	/* u32: packets, default 64 */
+	CPNS_A_GROUP_EXPIRY_NOTICE,	/* u32: seconds, default 10 */
+	CPNS_A_GROUP_SELECTOR,		/* nest: CPNS_A_SELECTOR_* */
+	CPNS_A_GROUP_CURRENT_EPOCH,	/* u64: reply only */
+	CPNS_A_GROUP_PREVIOUS_EPOCH,	/* u64: reply only */
+	CPNS_A_GROUP_PAD,
+
+	__CPNS_A_GROUP_MAX,
+	CPNS_A_GROUP_MAX = __CPNS_A_GROUP_MAX - 1
+};
+
+/* A Group Key of a Service Group; key bytes write-only. */
+enum {
+	CPNS_A_KEY_UNSPEC,
+	CPNS_A_KEY_GROUP_ID,		/* u32 */
+	CPNS_A_KEY_EPOCH,		/* u64 */
+	CPNS_A_KEY_PLAIN,		/* binary: CPNS_KEY_LEN, write-only */
+	CPNS_A_KEY_WRAPPED,		/* binary: encrypted Group Key */
+	CPNS_A_KEY_LIFETIME,		/* u32: seconds, overrides the group's */
+	CPNS_A_KEY_STATE,		/* u32: enum cpns_key_state */
+	CPNS_A_KEY_SOURCE,		/* u32: enum cpns_key_source */
+	CPNS_A_KEY_INSTALLED,		/* u64: Unix seconds */
+	CPNS_A_KEY_EXPIRES,		/* u64: Unix seconds, absent for none */
+	CPNS_A_KEY_FINGERPRINT,		/* binary: CPNS_FINGERPRINT_LEN */
+	CPNS_A_KEY_RETIRE_REASON,	/* u32: enum cpns_retire_reason */
+	CPNS_A_KEY_GATEWAY_ID,		/* u64: whose GKDK opened it */
+	CPNS_A_KEY_PAD,
+
+	__CPNS_A_KEY_MAX,
+	CPNS_A_KEY_MAX = __CPNS_A_KEY_MAX - 1
+};
+
+/* Counters of a namespace, or of one group (CPNS_A_STATS_GROUP_ID). */
+enum {
+	CPNS_A_STATS_UNSPEC,
+	CPNS_A_STATS_GROUP_ID,		/* u32 */
+	CPNS_A_STATS_GROUPS,		/* u64 */
+	CPNS_A_STATS_KEYS,		/* u64 */
+	CPNS_A_STATS_GKDKS,		/* u64 */
+	CPNS_A_STATS_INSTALLS,		/* u64 */
+	CPNS_A_STATS_INSTALLS_REPEATED,	/* u64: same epoch, same key */
+	CPNS_A_STATS_REFUSED_STALE,	/* u64: epoch rollback */
+	CPNS_A_STATS_REFUSED_CONFLICT,	/* u64: same epoch, other key */
+	CPNS_A_STATS_REFUSED_MALFORMED,	/* u64 */
+	CPNS_A_STATS_REFUSED_NO_GKDK,	/* u64 */
+	CPNS_A_STATS_REFUSED_NOT_MEMBER, /* u64 */
+	CPNS_A_STATS_REFUSED_EXPIRED,	/* u64 */
+	CPNS_A_STATS_DECRYPT_FAILURES,	/* u64 */
+	CPNS_A_STATS_RETIRED,		/* u64 */
+	CPNS_A_STATS_EXPIRIES,		/* u64 */
+	CPNS_A_STATS_KEY_MISSING,	/* u64 */
+	CPNS_A_STATS_PAD,
+
+	__CPNS_A_STATS_MAX,
+	CPNS_A_STATS_MAX = __CPNS_A_STATS_MAX - 1
+};
+
 enum {
 	CPNS_CMD_UNSPEC,
 	CPNS_CMD_INFO_GET,	/* module info: version, schemes, ciphers */
+	CPNS_CMD_GKDK_SET,
+	CPNS_CMD_GKDK_DEL,
+	CPNS_CMD_GKDK_GET,
+	CPNS_CMD_GROUP_NEW,
+	CPNS_CMD_GROUP_DEL,
+	CPNS_CMD_GROUP_GET,
+	CPNS_CMD_KEY_INSTALL,
+	CPNS_CMD_KEY_DEL,
+	CPNS_CMD_KEY_GET,
+	CPNS_CMD_STATS_GET,
+	CPNS_CMD_KEY_INSTALLED_NTF,	/* events on CPNS_MCGRP_EVENTS */
+	CPNS_CMD_KEY_RETIRED_NTF,
+	CPNS_CMD_KEY_EXPIRING_NTF,
+	CPNS_CMD_KEY_MISSING_NTF,
+	CPNS_CMD_GKDK_SET_NTF,
+	CPNS_CMD_GKDK_DEL_NTF,
 
 	__CPNS_CMD_MAX,
 	CPNS_CMD_MAX = __CPNS_CMD_MAX - 1
