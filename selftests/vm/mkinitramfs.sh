@@ -12,7 +12,7 @@ set -euo pipefail
 out=$1
 : "${KVER:?}" "${B:?}" "${TOP:?}"
 moddir=/lib/modules/$KVER
-root=$B/vm/root
+root=$(dirname "$out")/root
 
 rm -rf "$root"
 # Debian 12's merged /usr: /bin, /sbin, /lib and /lib64 are links.

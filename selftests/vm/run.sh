@@ -8,6 +8,7 @@
 #
 # usage: run.sh [--suite tests|harness-tests] [--tests PREFIX] [--shell]
 #        env: KVER B TOP VM_TIMEOUT (seconds, default 900)
+#             VM_DIR (logs and image, default $B/vm: one per concurrent run)
 set -uo pipefail
 
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-vm=$B/vm
+vm=${VM_DIR:-$B/vm}
 mkdir -p "$vm"
 initrd=$vm/initramfs.cpio
 KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" "$initrd" || exit 1
