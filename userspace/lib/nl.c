@@ -63,11 +63,17 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* NLMSG_ERROR: keep the extack text, turn the code into errno. */
-static int error_cb(const struct nlmsghdr *nlh, void *data)
+/* What the kernel said about a refused request. */
+struct ext_ack {
+	char *msg;		/* 256 bytes */
+	uint32_t *bad_off;	/* offset of the attribute at fault */
+	uint32_t *miss_type;	/* type of the missing attribute */
+};
+
+/* NLMSG_ERROR: keep the extack, turn the code into errno. */
+static int error_cb(const struct nlmsghdr *nlh, struct ext_ack *ea)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
-	char *extack = data;
 	const struct nlattr *a;
 	unsigned int off;
 
@@ -78,15 +84,26 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	if (!err->error)
 		return MNL_CB_STOP;
 
-	if (extack && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
+	if (ea && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
 		off = sizeof(*err);
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			off += err->msg.nlmsg_len - sizeof(err->msg);
 		mnl_attr_for_each(a, nlh, off) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0) {
-				strncpy(extack, mnl_attr_get_str(a), 255);
-				extack[255] = '\0';
+			switch (mnl_attr_get_type(a)) {
+			case NLMSGERR_ATTR_MSG:
+				if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+					break;
+				strncpy(ea->msg, mnl_attr_get_str(a), 255);
+				ea->msg[255] = '\0';
+				break;
+			case NLMSGERR_ATTR_OFFS:
+				if (!mnl_attr_validate(a, MNL_TYPE_U32))
+					*ea->bad_off = mnl_attr_get_u32(a);
+				break;
+			case NLMSGERR_ATTR_MISS_TYPE:
+				if (!mnl_attr_validate(a, MNL_TYPE_U32))
+					*ea->miss_type = mnl_attr_get_u32(a);
+				break;
 			}
 		}
 	}
@@ -111,15 +128,19 @@ static int done_cb(const struct nlmsghdr *nlh)
  * requests (a late reply to an earlier one) are skipped by sequence number.
  */
 static int talk(struct mnl_socket *sock, char *buf, struct nlmsghdr *req,
-		mnl_cb_t cb, void *data, char *extack)
+		mnl_cb_t cb, void *data, struct ext_ack *ea)
 {
 	uint32_t portid = mnl_socket_get_portid(sock);
 	struct nlmsghdr *nlh;
 	int ret = MNL_CB_OK;
+	bool intr = false;
 	int n;
 
-	if (extack)
-		extack[0] = '\0';
+	if (ea) {
+		ea->msg[0] = '\0';
+		*ea->bad_off = 0;
+		*ea->miss_type = 0;
+	}
 	if (mnl_socket_sendto(sock, req, req->nlmsg_len) < 0)
 		return -errno;
 
@@ -135,26 +156,31 @@ static int talk(struct mnl_socket *sock, char *buf, struct nlmsghdr *req,
 				continue;
 			switch (nlh->nlmsg_type) {
 			case NLMSG_ERROR:
-				ret = error_cb(nlh, extack);
+				ret = error_cb(nlh, ea);
 				break;
 			case NLMSG_DONE:
+				intr |= nlh->nlmsg_flags & NLM_F_DUMP_INTR;
 				ret = done_cb(nlh);
 				break;
 			case NLMSG_NOOP:
 			case NLMSG_OVERRUN:
 				break;
 			default:
-				if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-					errno = EINTR;
-					ret = MNL_CB_ERROR;
-				} else if (cb) {
+				/*
+				 * Read an interrupted dump to its end, so
+				 * the socket is clean for the retry, but
+				 * stop handing its objects to @cb.
+				 */
+				intr |= nlh->nlmsg_flags & NLM_F_DUMP_INTR;
+				if (cb && !intr)
 					ret = cb(nlh, data);
-				}
 			}
 		}
 	}
 
-	return ret == MNL_CB_ERROR ? -errno : 0;
+	if (ret == MNL_CB_ERROR)
+		return -errno;
+	return intr ? -EINTR : 0;
 }
 
 /**
@@ -217,8 +243,11 @@ int cpns_nl_open(struct cpns_nl *nl)
 
 	memset(nl, 0, sizeof(*nl));
 	nl->buf = malloc(CPNS_NL_BUFSIZE);
-	if (!nl->buf)
-		return -ENOMEM;
+	nl->req = malloc(CPNS_NL_BUFSIZE);
+	if (!nl->buf || !nl->req) {
+		ret = -ENOMEM;
+		goto err;
+	}
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->sock) {
 		ret = -errno;
@@ -250,8 +279,10 @@ void cpns_nl_close(struct cpns_nl *nl)
 	if (nl->sock)
 		mnl_socket_close(nl->sock);
 	free(nl->buf);
+	free(nl->req);
 	nl->sock = NULL;
 	nl->buf = NULL;
+	nl->req = NULL;
 }
 
 /**
@@ -268,7 +299,7 @@ struct nlmsghdr *cpns_nl_request(struct cpns_nl *nl, uint8_t cmd,
 	struct genlmsghdr *genl;
 	struct nlmsghdr *nlh;
 
-	nlh = mnl_nlmsg_put_header(nl->buf);
+	nlh = mnl_nlmsg_put_header(nl->req);
 	nlh->nlmsg_type = nl->family_id;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
 	nlh->nlmsg_seq = ++nl->seq;
@@ -293,5 +324,118 @@ struct nlmsghdr *cpns_nl_request(struct cpns_nl *nl, uint8_t cmd,
 int cpns_nl_talk(struct cpns_nl *nl, struct nlmsghdr *req,
 		 mnl_cb_t cb, void *data)
 {
-	return talk(nl->sock, nl->buf, req, cb, data, nl->extack);
+	struct ext_ack ea = {
+		.msg = nl->extack,
+		.bad_off = &nl->extack_off,
+		.miss_type = &nl->extack_miss,
+	};
+
+	return talk(nl->sock, nl->buf, req, cb, data, &ea);
+}
+
+/**
+ * cpns_nl_bad_attr() - the attribute the kernel blamed for the last error
+ * @nl: the client
+ * @req: the refused request
+ *
+ * Return: the attribute's type, searching one level of nesting (its
+ * nest's type goes to @nest), or 0 when the kernel named none.
+ */
+int cpns_nl_bad_attr(const struct cpns_nl *nl, const struct nlmsghdr *req,
+		     int *nest)
+{
+	const struct nlattr *a, *n;
+	const char *base = (const char *)req;
+
+	*nest = 0;
+	if (!nl->extack_off || nl->extack_off >= req->nlmsg_len)
+		return 0;
+	mnl_attr_for_each(a, req, sizeof(struct genlmsghdr)) {
+		if ((const char *)a - base == (long)nl->extack_off)
+			return mnl_attr_get_type(a);
+		if (!(a->nla_type & NLA_F_NESTED) &&
+		    mnl_attr_get_type(a) != CPNS_A_GROUP_SELECTOR)
+			continue;
+		mnl_attr_for_each_nested(n, a) {
+			if ((const char *)n - base == (long)nl->extack_off) {
+				*nest = mnl_attr_get_type(a);
+				return mnl_attr_get_type(n);
+			}
+		}
+	}
+	return 0;
+}
+
+/**
+ * cpns_nl_dump() - run a dump, starting over when it raced a change
+ * @nl: the client
+ * @req: from cpns_nl_request(..., NLM_F_DUMP)
+ * @start: called before each attempt, to reset what @cb collected (may
+ *	be NULL)
+ * @cb: called per object
+ * @data: passed to both
+ *
+ * The kernel flags a dump that raced a change with NLM_F_DUMP_INTR; its
+ * output may miss or repeat objects, so it is thrown away and redone.
+ *
+ * Return: 0 or -errno; -EINTR after too many raced attempts.
+ */
+int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req,
+		 int (*start)(void *data), mnl_cb_t cb, void *data)
+{
+	int tries, ret = -EINTR;
+
+	for (tries = 0; tries < 10 && ret == -EINTR; tries++) {
+		if (start && start(data))
+			return -ENOMEM;
+		req->nlmsg_seq = ++nl->seq;
+		ret = cpns_nl_talk(nl, req, cb, data);
+	}
+	return ret;
+}
+
+/**
+ * cpns_nl_subscribe() - join the family's event multicast group
+ * @nl: the client
+ *
+ * Return: 0, -ENOENT when the family has no event group, or -errno
+ * (-EPERM without CAP_NET_ADMIN).
+ */
+int cpns_nl_subscribe(struct cpns_nl *nl)
+{
+	int grp = (int)nl->mcgrp_events;
+
+	if (!grp)
+		return -ENOENT;
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_ADD_MEMBERSHIP, &grp,
+				  sizeof(grp)) < 0)
+		return -errno;
+	return 0;
+}
+
+/**
+ * cpns_nl_recv_events() - read one batch of events, run @cb on each
+ * @nl: a subscribed client
+ * @cb: called per event; MNL_CB_STOP or MNL_CB_ERROR end the batch
+ * @data: passed to @cb
+ *
+ * Return: 1 to go on, 0 when @cb stopped, or -errno (-ENOBUFS: events
+ * were lost because the reader fell behind).
+ */
+int cpns_nl_recv_events(struct cpns_nl *nl, mnl_cb_t cb, void *data)
+{
+	struct nlmsghdr *nlh;
+	int n, ret = MNL_CB_OK;
+
+	n = (int)mnl_socket_recvfrom(nl->sock, nl->buf, CPNS_NL_BUFSIZE);
+	if (n < 0)
+		return -errno;
+	for (nlh = (struct nlmsghdr *)nl->buf;
+	     mnl_nlmsg_ok(nlh, n) && ret > MNL_CB_STOP;
+	     nlh = mnl_nlmsg_next(nlh, &n))
+		if (nlh->nlmsg_type == nl->family_id)
+			ret = cb(nlh, data);
+	if (ret == MNL_CB_ERROR)
+		return -errno ? -errno : -EIO;
+	return ret == MNL_CB_STOP ? 0 : 1;
 }

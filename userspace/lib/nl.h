@@ -21,7 +21,10 @@ struct cpns_nl {
 	uint32_t portid;
 	uint32_t seq;
 	char extack[256];	/* the kernel's message for the last error */
-	char *buf;		/* CPNS_NL_BUFSIZE bytes */
+	uint32_t extack_off;	/* offset of the attribute at fault, or 0 */
+	uint32_t extack_miss;	/* type of the attribute missing, or 0 */
+	char *buf;		/* CPNS_NL_BUFSIZE bytes, for replies */
+	char *req;		/* CPNS_NL_BUFSIZE bytes, the request */
 };
 
 int cpns_nl_open(struct cpns_nl *nl);
@@ -31,6 +34,12 @@ struct nlmsghdr *cpns_nl_request(struct cpns_nl *nl, uint8_t cmd,
 				 uint16_t flags);
 int cpns_nl_talk(struct cpns_nl *nl, struct nlmsghdr *req,
 		 mnl_cb_t cb, void *data);
+int cpns_nl_bad_attr(const struct cpns_nl *nl, const struct nlmsghdr *req,
+		     int *nest);
+int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req,
+		 int (*start)(void *data), mnl_cb_t cb, void *data);
+int cpns_nl_subscribe(struct cpns_nl *nl);
+int cpns_nl_recv_events(struct cpns_nl *nl, mnl_cb_t cb, void *data);
 
 int cpns_nl_resolve_family(struct mnl_socket *sock, const char *name,
 			   uint16_t *id, uint32_t *version,

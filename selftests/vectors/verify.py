@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Second, independent implementation of the key hierarchy formats,
+written from Documentation/keys.rst and sharing no code with libcpns:
+re-derives node keys, parses every GKDK and blob of the vectors, opens the
+blobs and checks the recorded results, fingerprints and signatures.  A
+port to the kernel should agree with it and with libcpns byte for byte.
+
+usage: selftests/vectors/verify.py [DIR]   (needs python3-cryptography)"""
+import hashlib, hmac, struct, sys
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.exceptions import InvalidTag
+
+def records(path):
+    rec = {}
+    for line in open(path):
+        line = line.strip()
+        if line.startswith('#'):
+            continue
+        if not line:
+            if rec:
+                yield rec
+            rec = {}
+            continue
+        k, v = line.split('=', 1)
+        rec[k.strip()] = v.strip()
+    if rec:
+        yield rec
+
+def depth(n): return n.bit_length() - 1
+
+def parse_gkdk(b):
+    if len(b) < 20: return 'truncated'
+    if b[0] != 1: return 'version'
+    if b[1] != 1: return 'scheme'
+    h = b[2]
+    if not 1 <= h <= 20: return 'height'
+    if b[3]: return 'reserved'
+    set_id, gw, slot = struct.unpack('>IQI', b[4:20])
+    need = 20 + 32 * (h + 1)
+    if len(b) < need: return 'truncated'
+    if len(b) > need: return 'trailing'
+    if slot >> h: return 'slot_range'
+    keys = [b[20 + 32 * i:52 + 32 * i] for i in range(h + 1)]
+    return dict(h=h, set_id=set_id, gw=gw, slot=slot, keys=keys)
+
+def open_blob(g, b, x):
+    if len(b) < 64: return 'truncated', None
+    if b[0] != 1: return 'version', None
+    if b[1] != 1: return 'scheme', None
+    h = b[2]
+    if not 1 <= h <= 20: return 'height', None
+    if b[3]: return 'reserved', None
+    set_id, gw, group, count, epoch, vf, vu = struct.unpack('>IQIIQQQ', b[4:48])
+    if vu <= vf: return 'lifetime', None
+    if count == 0 or count > min(1 << (h - 1), 65536): return 'count', None
+    need = 64 + count * 64 + 60
+    if len(b) < need: return 'truncated', None
+    if len(b) > need: return 'trailing', None
+    ids = [struct.unpack('>I', b[64 + 4 * i:68 + 4 * i])[0] for i in range(count)]
+    prev = None
+    for n in ids:
+        if not 1 <= n < (2 << h): return 'node_range', None
+        k = h - depth(n); first = (n << k) - (1 << h); last = first + (1 << k) - 1
+        if prev:
+            pn, pf, pl = prev
+            if first < pf: return 'cover_order', None
+            if first <= pl: return 'cover_overlap', None
+            if pn % 2 == 0 and n == pn + 1: return 'cover_not_minimal', None
+        prev = (n, first, last)
+    # GKDK scheme equals the blob's: only CS exists, both parsed as 1.
+    if g['gw'] != gw: return 'gkdk_gateway', None
+    if g['set_id'] != set_id: return 'gkdk_keyset', None
+    if g['h'] != h: return 'gkdk_height', None
+    if 'expect_group' in x and group != int(x['expect_group']): return 'group', None
+    if 'expect_min_epoch' in x and epoch < int(x['expect_min_epoch']): return 'stale_epoch', None
+    if 'now' in x:
+        now = int(x['now'])
+        if now < vf: return 'not_yet_valid', None
+        if now >= vu: return 'expired', None
+    leaf = (1 << h) | g['slot']
+    idx = None
+    for i, n in enumerate(ids):
+        if leaf >> (h - depth(n)) == n:
+            idx = i
+    if idx is None: return 'not_member', None
+    n = ids[idx]
+    key = g['keys'][h - depth(n)]
+    wo = 64 + 4 * count
+    d = hashlib.sha256(b[:wo]).digest()
+    idb = struct.pack('>I', n)
+    wk = hmac.new(key, b'cpns-v1 wrap' + d + idb + b'\x01', 'sha256').digest()
+    w = b[wo + 60 * idx: wo + 60 * idx + 60]
+    try:
+        gkek = AESGCM(wk).decrypt(w[:12], w[12:], d + idb)
+    except InvalidTag:
+        return 'wrap_auth', None
+    s = b[-60:]
+    try:
+        gk = AESGCM(gkek).decrypt(s[:12], s[12:], b[:-60])
+    except InvalidTag:
+        return 'seal_auth', None
+    return 'ok', gk
+
+def fp(label, data): return hashlib.sha256(label + data).digest()[:8]
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.exceptions import InvalidSignature
+
+d = sys.argv[1] if len(sys.argv) > 1 else 'selftests/vectors'
+n = bad = 0
+for r in records(d + '/cs-sig.vec'):
+    m = bytes.fromhex(r['notification'])
+    if len(m) <= 64:
+        res = 'truncated'
+    else:
+        try:
+            Ed25519PublicKey.from_public_bytes(bytes.fromhex(r['pk'])).verify(
+                m[-64:], b'cpns-v1 group key notification' + m[:-64])
+            res = 'ok'
+        except InvalidSignature:
+            res = 'signature'
+    n += 1
+    if res != r['result'] or (res == 'ok' and int(r['blob_len']) != len(m) - 64):
+        bad += 1; print('MISMATCH', r['case'], res, r['result'])
+for r in records(d + '/cs-open.vec'):
+    g = parse_gkdk(bytes.fromhex(r['gkdk']))
+    assert isinstance(g, dict), (r['case'], g)
+    res, gk = open_blob(g, bytes.fromhex(r['blob']), r)
+    good = res == r['result']
+    if res == 'ok':
+        good &= gk.hex() == r['gk'] and fp(b'cpns-v1 gk fingerprint', gk).hex() == r['gk_fp']
+    good &= fp(b'cpns-v1 gkdk fingerprint', bytes.fromhex(r['gkdk'])).hex() == r['gkdk_fp']
+    n += 1
+    if not good:
+        bad += 1
+        print('MISMATCH', r['case'], res, r['result'])
+for r in records(d + '/cs-gkdk.vec'):
+    g = parse_gkdk(bytes.fromhex(r['gkdk']))
+    res = 'ok' if isinstance(g, dict) else g
+    n += 1
+    if res != r['result']:
+        bad += 1; print('MISMATCH', r['case'], res, r['result'])
+for r in records(d + '/cs-kdf.vec'):
+    n += 1
+    if r['type'] == 'node_key':
+        prk = hmac.new(b'cpns-v1 key material set', bytes.fromhex(r['master']), 'sha256').digest()
+        info = b'cpns-v1 node' + struct.pack('>QIBI', int(r['gateway_id']), int(r['set_id']), int(r['height']), int(r['node']))
+        k = hmac.new(prk, info + b'\x01', 'sha256').digest()
+        if prk.hex() != r['prk'] or k.hex() != r['key']:
+            bad += 1; print('MISMATCH', r['case'])
+    else:
+        if fp(b'cpns-v1 gk fingerprint', bytes.fromhex(r['gk'])).hex() != r['gk_fp']:
+            bad += 1; print('MISMATCH', r['case'])
+print(f'{n} records, {bad} mismatches')
+sys.exit(1 if bad else 0)
