@@ -36,14 +36,20 @@ static const struct nla_policy selector_policy[CPNS_A_SELECTOR_MAX + 1] = {
 };
 
 /*
- * NLA_POLICY_MAX() holds an s16; larger bounds need a range struct, which
- * 6.1 takes by non-const pointer.
+ * NLA_POLICY_MAX() and NLA_POLICY_RANGE() hold s16 bounds (a larger one
+ * WARNs at validation); larger bounds need a range struct, which 6.1
+ * takes by non-const pointer.
  */
 static struct netlink_range_validation grace_range = { .max = 604800 };
 
 static struct netlink_range_validation lifetime_range = { .max = 31536000 };
 
 static struct netlink_range_validation notice_range = { .max = 86400 };
+
+static struct netlink_range_validation wrapped_range = {
+	.min = CPNS_WRAPPED_MIN_LEN,
+	.max = CPNS_WRAPPED_MAX_LEN,
+};
 
 static const struct nla_policy group_new_policy[CPNS_A_GROUP_MAX + 1] = {
 	[CPNS_A_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
@@ -64,9 +70,8 @@ static const struct nla_policy key_install_policy[CPNS_A_KEY_MAX + 1] = {
 	[CPNS_A_KEY_GROUP_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CPNS_A_KEY_EPOCH] = { .type = NLA_U64 },
 	[CPNS_A_KEY_PLAIN] = NLA_POLICY_EXACT_LEN(CPNS_KEY_LEN),
-	[CPNS_A_KEY_WRAPPED] = NLA_POLICY_RANGE(NLA_BINARY,
-						CPNS_WRAPPED_MIN_LEN,
-						CPNS_WRAPPED_MAX_LEN),
+	[CPNS_A_KEY_WRAPPED] = NLA_POLICY_FULL_RANGE(NLA_BINARY,
+						     &wrapped_range),
 	[CPNS_A_KEY_LIFETIME] = NLA_POLICY_FULL_RANGE(NLA_U32, &lifetime_range),
 };
 

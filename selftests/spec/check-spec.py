@@ -145,8 +145,8 @@ def parse_policies(src):
     ranges = {}
     for name, body in re.findall(
             r"struct netlink_range_validation (\w+) = \{([^}]*)\}", src):
-        ranges[name] = dict((k, int(v)) for k, v in
-                            re.findall(r"\.(min|max) = (\d+)", body))
+        ranges[name] = dict((k, v) for k, v in
+                            re.findall(r"\.(min|max) = (\w+)", body))
     tables = {}
     for name, body in re.findall(
             r"static const struct nla_policy (\w+)\[[^]]*\] = \{(.*?)\n\};",
@@ -183,7 +183,7 @@ def parse_policies(src):
                         checks["max-len" if lens else "max"] = args[0]
                     else:
                         for k, v in ranges.get(args[0].lstrip("&"), {}).items():
-                            checks[k] = str(v)
+                            checks[k + "-len" if lens else k] = str(v)
             entries[attr] = (typ, checks)
         tables[name] = entries
     return tables

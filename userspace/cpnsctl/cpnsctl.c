@@ -22,9 +22,16 @@
 static int cmd_help(struct cpnsctl *ctl, int argc, char **argv);
 
 static const struct cpnsctl_object objects[] = {
-	{ "info", cmd_info, "show the module's version, schemes and ciphers" },
-	{ "help", cmd_help, "show this help" },
+	{ "info", cmd_info, "the module's version, schemes and ciphers" },
+	{ "gkdk", cmd_gkdk, "Group Key Decryption Keys: set, del, show" },
+	{ "group", cmd_group, "Service Groups: add, del, show, flush" },
+	{ "key", cmd_key, "Group Keys: add, del, show, flush" },
+	{ "stats", cmd_stats, "counters of the namespace or of a group" },
+	{ "monitor", cmd_monitor, "print events as they happen" },
+	{ "help", cmd_help, "this help" },
 };
+
+static int line_no;	/* in batch mode, the line being run */
 
 static void usage(FILE *f)
 {
@@ -32,10 +39,13 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"Usage: cpnsctl [OPTIONS] OBJECT [COMMAND [ARGS]]\n"
-		"OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -V[ersion] | -h[elp] }\n"
+		"       cpnsctl [OPTIONS] -b FILE\n"
+		"OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NAME |\n"
+		"             -b[atch] FILE | -V[ersion] | -h[elp] }\n"
 		"OBJECT :=\n");
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		fprintf(f, "    %-10s %s\n", objects[i].name, objects[i].help);
+		fprintf(f, "    %-8s %s\n", objects[i].name, objects[i].help);
+	fprintf(f, "\"cpnsctl OBJECT help\" describes an object's commands.\n");
 }
 
 static int cmd_help(struct cpnsctl *ctl, int argc, char **argv)
@@ -52,6 +62,8 @@ int cpnsctl_usage_error(const char *fmt, ...)
 	va_list ap;
 
 	fputs("cpnsctl: ", stderr);
+	if (line_no)
+		fprintf(stderr, "line %d: ", line_no);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -60,20 +72,38 @@ int cpnsctl_usage_error(const char *fmt, ...)
 }
 
 /**
- * cpnsctl_nl_error() - report a failed request, with the kernel's reason
+ * cpnsctl_nl_error() - report a refused request, with the kernel's reason
  * @ctl: the tool
- * @what: the command that failed
+ * @what: the command, e.g. "group add"
+ * @req: the request (to find the attribute the kernel blamed), or NULL
+ * @attrs: argument names of the request's attribute set, or NULL
  * @err: negative errno
  *
  * Return: EXIT_FAIL.
  */
-int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what, int err)
+int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
+		     const struct nlmsghdr *req,
+		     const struct cpnsctl_attrs *attrs, int err)
 {
+	const char *arg = NULL;
+	int type = 0, nest;
+
+	if (req && attrs) {
+		type = cpns_nl_bad_attr(&ctl->nl, req, &nest);
+		if (!type)
+			type = (int)ctl->nl.extack_miss;
+		if (type > 0 && (size_t)type < attrs->n)
+			arg = attrs->names[type];
+	}
+	fputs("cpnsctl: ", stderr);
+	if (line_no)
+		fprintf(stderr, "line %d: ", line_no);
+	fprintf(stderr, "%s: %s", what, strerror(-err));
 	if (ctl->nl.extack[0])
-		fprintf(stderr, "cpnsctl: %s: %s: %s\n", what, strerror(-err),
-			ctl->nl.extack);
-	else
-		fprintf(stderr, "cpnsctl: %s: %s\n", what, strerror(-err));
+		fprintf(stderr, ": %s", ctl->nl.extack);
+	if (arg)
+		fprintf(stderr, " (argument \"%s\")", arg);
+	fputc('\n', stderr);
 	return EXIT_FAIL;
 }
 
@@ -128,22 +158,88 @@ int cpnsctl_connect(struct cpnsctl *ctl)
 	return EXIT_OK;
 }
 
+static int run(struct cpnsctl *ctl, int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		if (strcmp(argv[0], objects[i].name) == 0)
+			return objects[i].handler(ctl, argc - 1, argv + 1);
+	return cpnsctl_usage_error("unknown object \"%s\"", argv[0]);
+}
+
+/* Split a batch line into words; '#' starts a comment. */
+static int split(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *p = line;
+
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			*p++ = '\0';
+		if (!*p || *p == '#')
+			break;
+		if (argc == max)
+			return -1;
+		argv[argc++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+	}
+	*p = '\0';
+	return argc;
+}
+
+/* ip -batch: one socket for every line; stop at the first failure. */
+static int run_batch(struct cpnsctl *ctl, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char *line = NULL, *argv[64];
+	size_t cap = 0;
+	int argc, ret = EXIT_OK;
+
+	if (!f) {
+		fprintf(stderr, "cpnsctl: -b %s: %s\n", path, strerror(errno));
+		return EXIT_FAIL;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		line_no++;
+		argc = split(line, argv, 64);
+		if (argc < 0) {
+			ret = cpnsctl_usage_error("too many arguments");
+			break;
+		}
+		if (!argc)
+			continue;
+		ret = run(ctl, argc, argv);
+		if (ret)
+			break;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "statistics", no_argument, NULL, 's' },
 		{ "netns", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cpnsctl ctl = { 0 };
-	const struct cpnsctl_object *obj = NULL;
-	size_t i;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+jpn:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jpsn:b:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			ctl.json = true;
@@ -151,8 +247,14 @@ int main(int argc, char **argv)
 		case 'p':
 			ctl.pretty = true;
 			break;
+		case 's':
+			ctl.stats = true;
+			break;
 		case 'n':
 			ctl.netns = optarg;
+			break;
+		case 'b':
+			ctl.batch = optarg;
 			break;
 		case 'V':
 			printf("cpnsctl %s\n", CPNSCTL_VERSION);
@@ -167,21 +269,19 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1) {
+	if (!ctl.batch && argc < 1) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		if (strcmp(argv[0], objects[i].name) == 0)
-			obj = &objects[i];
-	if (!obj)
-		return cpnsctl_usage_error("unknown object \"%s\"", argv[0]);
+	if (ctl.batch && argc > 0)
+		return cpnsctl_usage_error("-b takes no OBJECT on the command line");
 
 	if (ctl.netns && enter_netns(ctl.netns))
 		return EXIT_FAIL;
 
+	/* Batch output is one JSON document per command, like ip -b -j. */
 	cpns_print_start(stdout, ctl.json, ctl.pretty);
-	ret = obj->handler(&ctl, argc - 1, argv + 1);
+	ret = ctl.batch ? run_batch(&ctl, ctl.batch) : run(&ctl, argc, argv);
 	if (cpns_print_end() && ret == EXIT_OK) {
 		fprintf(stderr, "cpnsctl: writing output failed\n");
 		ret = EXIT_FAIL;

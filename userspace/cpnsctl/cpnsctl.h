@@ -3,6 +3,8 @@
 #define CPNSCTL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "nl.h"
 
@@ -12,7 +14,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 struct cpnsctl {
 	bool json;
 	bool pretty;
+	bool stats;
 	const char *netns;
+	const char *batch;
 	struct cpns_nl nl;
 	bool nl_open;
 };
@@ -23,11 +27,39 @@ struct cpnsctl_object {
 	const char *help;
 };
 
+/* Attribute names of one attribute set, for "argument at fault". */
+struct cpnsctl_attrs {
+	const char *const *names;	/* indexed by attribute type */
+	size_t n;
+};
+
 int cpnsctl_connect(struct cpnsctl *ctl);
-int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what, int err);
+int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
+		     const struct nlmsghdr *req,
+		     const struct cpnsctl_attrs *attrs, int err);
 int cpnsctl_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/* util.c: argument parsing that names the argument on failure. */
+int arg_u32(const char *kw, const char *s, uint32_t max, uint32_t *v);
+int arg_u64(const char *kw, const char *s, uint64_t *v);
+int arg_need(const char *obj, const char *kw, int argc);
+int read_secret(const char *kw, const char *path, uint8_t *buf,
+		size_t size, size_t *len);
+void print_fingerprint(const char *key, const char *fmt,
+		       const void *fp, size_t len);
+void print_time(const char *key, const char *fmt, uint64_t t);
+void print_remaining(const char *key, const char *fmt, uint64_t t);
+
 int cmd_info(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_gkdk(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_group(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_key(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_stats(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
+
+/* Shared by the objects that show keys and groups in several places. */
+int print_key_msg(const struct nlmsghdr *nlh, void *data);
+int print_stats_attrs(const struct nlmsghdr *nlh, const char *indent);
 
 #endif /* CPNSCTL_H */

@@ -101,6 +101,6 @@ int cmd_info(struct cpnsctl *ctl, int argc, char **argv)
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_INFO_GET, 0);
 	ret = cpns_nl_talk(&ctl->nl, req, info_cb, NULL);
 	if (ret)
-		return cpnsctl_nl_error(ctl, "info", ret);
+		return cpnsctl_nl_error(ctl, "info", NULL, NULL, ret);
 	return EXIT_OK;
 }

@@ -39,8 +39,6 @@ bool cpns_print_is_json(void)
  */
 int cpns_print_end(void)
 {
-	if (p.json && p.depth == 0 && !p.first[0])
-		fputc('\n', p.out);
 	if (fflush(p.out) || ferror(p.out))
 		return -1;
 	return p.depth || p.overflow ? -1 : 0;
@@ -86,10 +84,13 @@ static void json_string(const char *s)
 	fputc('"', p.out);
 }
 
-/* Separator and key before a member of the current container. */
+/*
+ * Separator and key before a member of the current container.  Top-level
+ * values are separate documents, one per line (as ip -b -j prints).
+ */
 static void member(const char *key)
 {
-	if (!p.first[p.depth])
+	if (p.depth && !p.first[p.depth])
 		fputc(',', p.out);
 	p.first[p.depth] = false;
 	if (p.depth)
@@ -123,6 +124,8 @@ static void close_container(char c)
 	if (!empty)
 		indent();
 	fputc(c, p.out);
+	if (!p.depth)
+		fputc('\n', p.out);
 }
 
 void cpns_print_open_object(const char *key)

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpnsctl monitor: print the module's events as they happen, like
+ * ip monitor, until interrupted.
+ *
+ *   monitor [ all | key | gkdk | installed | retired | expiring |
+ *             missing | gkdk-set | gkdk-del ]...
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/genetlink.h>
+#include <linux/cpns.h>
+
+#include "cpnsctl.h"
+#include "print.h"
+
+static const struct {
+	uint8_t cmd;
+	const char *name;
+	const char *group;	/* the filter word that selects it too */
+} events[] = {
+	{ CPNS_CMD_KEY_INSTALLED_NTF, "key-installed", "key" },
+	{ CPNS_CMD_KEY_RETIRED_NTF, "key-retired", "key" },
+	{ CPNS_CMD_KEY_EXPIRING_NTF, "key-expiring", "key" },
+	{ CPNS_CMD_KEY_MISSING_NTF, "key-missing", "key" },
+	{ CPNS_CMD_GKDK_SET_NTF, "gkdk-set", "gkdk" },
+	{ CPNS_CMD_GKDK_DEL_NTF, "gkdk-del", "gkdk" },
+};
+
+#define NEVENTS (sizeof(events) / sizeof(events[0]))
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char *reason_name(uint32_t r)
+{
+	static const char *const names[] = {
+		[CPNS_RETIRE_REASON_GRACE] = "grace",
+		[CPNS_RETIRE_REASON_LIFETIME] = "lifetime",
+		[CPNS_RETIRE_REASON_SUPERSEDED] = "superseded",
+		[CPNS_RETIRE_REASON_DELETED] = "deleted",
+		[CPNS_RETIRE_REASON_GROUP_DELETED] = "group-deleted",
+	};
+
+	return r < sizeof(names) / sizeof(names[0]) && names[r] ? names[r] :
+	       "unknown";
+}
+
+static void print_gkdk_event(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a;
+	char s[24];
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		switch (mnl_attr_get_type(a)) {
+		case CPNS_A_GKDK_GATEWAY_ID:
+			snprintf(s, sizeof(s), "0x%016" PRIx64,
+				 mnl_attr_get_u64(a));
+			cpns_print_string("gateway", " gateway %s", s);
+			break;
+		case CPNS_A_GKDK_SLOT:
+			cpns_print_uint("slot", " slot %" PRIu64,
+					mnl_attr_get_u32(a));
+			break;
+		case CPNS_A_GKDK_HEIGHT:
+			cpns_print_uint("height", " height %" PRIu64,
+					mnl_attr_get_u32(a));
+			break;
+		case CPNS_A_GKDK_FINGERPRINT:
+			print_fingerprint("fingerprint", " fingerprint %s",
+					  mnl_attr_get_payload(a),
+					  mnl_attr_get_payload_len(a));
+			break;
+		}
+	}
+}
+
+static int event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const bool *want = data;
+	const struct nlattr *a;
+	size_t i;
+
+	for (i = 0; i < NEVENTS; i++)
+		if (events[i].cmd == g->cmd)
+			break;
+	if (i == NEVENTS || !want[i])
+		return stop ? MNL_CB_STOP : MNL_CB_OK;
+
+	cpns_print_open_object(NULL);
+	cpns_print_string("event", "[%s] ", events[i].name);
+	if (events[i].group[0] == 'g') {
+		print_gkdk_event(nlh);
+	} else {
+		print_key_msg(nlh, NULL);
+		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+			if (mnl_attr_get_type(a) == CPNS_A_KEY_RETIRE_REASON)
+				cpns_print_string("reason", " reason %s",
+						  reason_name(mnl_attr_get_u32(a)));
+	}
+	cpns_print_text("\n");
+	cpns_print_close_object();
+	fflush(stdout);
+	return stop ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool want[NEVENTS] = { false }, any = false;
+	size_t i;
+	int ret;
+
+	for (; argc > 0; argc--, argv++) {
+		bool hit = false;
+
+		if (!strcmp(argv[0], "help")) {
+			printf("Usage: cpnsctl monitor [ all | key | gkdk | installed | retired |\n"
+			       "                         expiring | missing | gkdk-set | gkdk-del ]...\n");
+			return EXIT_OK;
+		}
+		for (i = 0; i < NEVENTS; i++) {
+			if (!strcmp(argv[0], "all") ||
+			    !strcmp(argv[0], events[i].group) ||
+			    !strcmp(argv[0], events[i].name) ||
+			    !strcmp(argv[0], events[i].name + 4)) {
+				want[i] = true;
+				hit = true;
+			}
+		}
+		if (!hit)
+			return cpnsctl_usage_error("monitor: unknown event \"%s\"",
+						   argv[0]);
+		any = true;
+	}
+	if (!any)
+		for (i = 0; i < NEVENTS; i++)
+			want[i] = true;
+
+	ret = cpnsctl_connect(ctl);
+	if (ret)
+		return ret;
+	ret = cpns_nl_subscribe(&ctl->nl);
+	if (ret) {
+		fprintf(stderr, "cpnsctl: monitor: cannot join the events group: %s\n",
+			strerror(-ret));
+		return EXIT_FAIL;
+	}
+	/* No SA_RESTART: a signal must interrupt the blocking read. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop) {
+		ret = cpns_nl_recv_events(&ctl->nl, event_cb, want);
+		if (ret == -EINTR || ret == 0)
+			continue;
+		if (ret == -ENOBUFS) {
+			fprintf(stderr, "cpnsctl: monitor: events lost (reader too slow)\n");
+			continue;
+		}
+		if (ret < 0) {
+			fprintf(stderr, "cpnsctl: monitor: %s\n", strerror(-ret));
+			return EXIT_FAIL;
+		}
+	}
+	return EXIT_OK;
+}

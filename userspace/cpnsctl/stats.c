@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpnsctl stats: counters of the namespace, or of one Service Group.
+ *
+ *   stats [ show ] [ group ID ]
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/genetlink.h>
+#include <linux/cpns.h>
+
+#include "cpnsctl.h"
+#include "print.h"
+
+static const struct {
+	int attr;
+	const char *json;
+	const char *text;
+	bool newline;	/* start a new text line before it */
+} counters[] = {
+	{ CPNS_A_STATS_GROUPS, "groups", "groups", false },
+	{ CPNS_A_STATS_KEYS, "keys", "keys", false },
+	{ CPNS_A_STATS_GKDKS, "gkdks", "gkdks", false },
+	{ CPNS_A_STATS_INSTALLS, "installs", "installs", true },
+	{ CPNS_A_STATS_INSTALLS_REPEATED, "installs_repeated", "repeated",
+	  false },
+	{ CPNS_A_STATS_RETIRED, "retired", "retired", false },
+	{ CPNS_A_STATS_EXPIRIES, "expiries", "expiries", false },
+	{ CPNS_A_STATS_REFUSED_STALE, "refused_stale", "refused: stale", true },
+	{ CPNS_A_STATS_REFUSED_CONFLICT, "refused_conflict", "conflict", false },
+	{ CPNS_A_STATS_REFUSED_MALFORMED, "refused_malformed", "malformed",
+	  false },
+	{ CPNS_A_STATS_REFUSED_NO_GKDK, "refused_no_gkdk", "no-gkdk", false },
+	{ CPNS_A_STATS_REFUSED_NOT_MEMBER, "refused_not_member", "not-member",
+	  false },
+	{ CPNS_A_STATS_REFUSED_EXPIRED, "refused_expired", "expired", false },
+	{ CPNS_A_STATS_DECRYPT_FAILURES, "decrypt_failures",
+	  "decrypt-failures", true },
+	{ CPNS_A_STATS_KEY_MISSING, "key_missing", "key-missing", false },
+};
+
+/**
+ * print_stats_attrs() - print the counters of a STATS_GET reply
+ * @nlh: the reply
+ * @indent: text before each line (e.g. "\n\t"); the first line too
+ *
+ * Return: 0.
+ */
+int print_stats_attrs(const struct nlmsghdr *nlh, const char *indent)
+{
+	const struct nlattr *tb[CPNS_A_STATS_MAX + 1] = { NULL };
+	const struct nlattr *a;
+	char fmt[64];
+	bool first = true;
+	size_t i;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) <= CPNS_A_STATS_MAX)
+			tb[mnl_attr_get_type(a)] = a;
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		a = tb[counters[i].attr];
+		if (!a)
+			continue;
+		snprintf(fmt, sizeof(fmt), "%s%s %%" PRIu64,
+			 first || counters[i].newline ? indent : " ",
+			 counters[i].text);
+		cpns_print_uint(counters[i].json, fmt, mnl_attr_get_u64(a));
+		first = false;
+	}
+	return 0;
+}
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	(void)data;
+	cpns_print_open_object(NULL);
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID)
+			cpns_print_uint("group", "group %" PRIu64 ":\n",
+					mnl_attr_get_u32(a));
+	print_stats_attrs(nlh, "");
+	cpns_print_text("\n");
+	cpns_print_close_object();
+	return MNL_CB_OK;
+}
+
+int cmd_stats(struct cpnsctl *ctl, int argc, char **argv)
+{
+	struct nlmsghdr *req;
+	uint32_t group = 0;
+	int ret;
+
+	if (argc && !strcmp(argv[0], "help")) {
+		printf("Usage: cpnsctl stats [ show ] [ group ID ]\n");
+		return EXIT_OK;
+	}
+	if (argc && !strcmp(argv[0], "show")) {
+		argc--;
+		argv++;
+	}
+	if (argc == 2 && !strcmp(argv[0], "group")) {
+		if (arg_u32("group", argv[1], UINT32_MAX, &group))
+			return EXIT_USAGE;
+	} else if (argc) {
+		return cpnsctl_usage_error("stats: unknown argument \"%s\"",
+					   argv[0]);
+	}
+	ret = cpnsctl_connect(ctl);
+	if (ret)
+		return ret;
+	req = cpns_nl_request(&ctl->nl, CPNS_CMD_STATS_GET, 0);
+	if (group)
+		mnl_attr_put_u32(req, CPNS_A_STATS_GROUP_ID, group);
+	ret = cpns_nl_talk(&ctl->nl, req, stats_cb, NULL);
+	if (ret) {
+		static const char *const names[CPNS_A_STATS_MAX + 1] = {
+			[CPNS_A_STATS_GROUP_ID] = "group",
+		};
+		static const struct cpnsctl_attrs attrs = {
+			names, CPNS_A_STATS_MAX + 1
+		};
+
+		return cpnsctl_nl_error(ctl, "stats", req, &attrs, ret);
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpnsctl: argument parsing, secret files and shared output helpers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cpnsctl.h"
+#include "print.h"
+
+int arg_u32(const char *kw, const char *s, uint32_t max, uint32_t *v)
+{
+	uint64_t x;
+
+	if (arg_u64(kw, s, &x))
+		return -1;
+	if (x > max) {
+		cpnsctl_usage_error("%s: \"%s\" is larger than %" PRIu32, kw, s,
+				    max);
+		return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int arg_u64(const char *kw, const char *s, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-') {
+		cpnsctl_usage_error("%s: \"%s\" is not a number", kw,
+				    s ? s : "");
+		return -1;
+	}
+	x = strtoull(s, &end, 0);
+	if (*end || errno) {
+		cpnsctl_usage_error("%s: \"%s\" is not a number", kw, s);
+		return -1;
+	}
+	*v = x;
+	return 0;
+}
+
+/* A keyword needs a value after it. */
+int arg_need(const char *obj, const char *kw, int argc)
+{
+	if (argc >= 2)
+		return 0;
+	cpnsctl_usage_error("%s: \"%s\" needs a value", obj, kw);
+	return -1;
+}
+
+/**
+ * read_secret() - read key material from a file or stdin ("-")
+ * @kw: the argument, for messages
+ * @path: the file, or "-"
+ * @buf: out
+ * @size: its size; a longer file is refused
+ * @len: out, bytes read
+ *
+ * Key bytes never come from argv, where every local user can read them.
+ * A key file others can read gets a warning: it should be 0600.
+ *
+ * Return: 0, or -1 after printing why.
+ */
+int read_secret(const char *kw, const char *path, uint8_t *buf,
+		size_t size, size_t *len)
+{
+	struct stat st;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (fd < 0) {
+		fprintf(stderr, "cpnsctl: %s %s: %s\n", kw, path,
+			strerror(errno));
+		return -1;
+	}
+	if (fd && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    (st.st_mode & (S_IRWXG | S_IRWXO)))
+		fprintf(stderr,
+			"cpnsctl: warning: %s %s is accessible by group or others (chmod 600)\n",
+			kw, path);
+	for (;;) {
+		r = read(fd, buf + n, size - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == size) {
+			uint8_t extra;
+
+			if (read(fd, &extra, 1) > 0) {
+				r = -1;
+				errno = EFBIG;
+			}
+			break;
+		}
+	}
+	if (fd)
+		close(fd);
+	if (r < 0) {
+		OPENSSL_cleanse(buf, size);
+		fprintf(stderr, "cpnsctl: %s %s: %s\n", kw, path,
+			errno == EFBIG ? "file too large" : strerror(errno));
+		return -1;
+	}
+	*len = n;
+	return 0;
+}
+
+void print_fingerprint(const char *key, const char *fmt, const void *fp,
+		       size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *b = fp;
+	char s[2 * 32 + 1];
+	size_t i;
+
+	if (len > 32)
+		len = 32;
+	for (i = 0; i < len; i++) {
+		s[2 * i] = hex[b[i] >> 4];
+		s[2 * i + 1] = hex[b[i] & 15];
+	}
+	s[2 * len] = '\0';
+	cpns_print_string(key, fmt, s);
+}
+
+/* Unix seconds as UTC ISO 8601 in text, a number in JSON. */
+void print_time(const char *key, const char *fmt, uint64_t t)
+{
+	char s[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (cpns_print_is_json()) {
+		cpns_print_uint(key, NULL, t);
+		return;
+	}
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(s, sizeof(s), "%" PRIu64, t);
+	cpns_print_string(NULL, fmt, s);
+}
+
+/* Seconds left until @t: "59m12s", or "expired". */
+void print_remaining(const char *key, const char *fmt, uint64_t t)
+{
+	time_t now = time(NULL);
+	uint64_t left = t > (uint64_t)now ? t - (uint64_t)now : 0;
+	char s[48];
+
+	if (cpns_print_is_json()) {
+		cpns_print_uint(key, NULL, left);
+		return;
+	}
+	if (!left)
+		snprintf(s, sizeof(s), "expired");
+	else if (left >= 86400)
+		snprintf(s, sizeof(s), "%" PRIu64 "d%" PRIu64 "h", left / 86400,
+			 left % 86400 / 3600);
+	else if (left >= 3600)
+		snprintf(s, sizeof(s), "%" PRIu64 "h%" PRIu64 "m", left / 3600,
+			 left % 3600 / 60);
+	else if (left >= 60)
+		snprintf(s, sizeof(s), "%" PRIu64 "m%" PRIu64 "s", left / 60,
+			 left % 60);
+	else
+		snprintf(s, sizeof(s), "%" PRIu64 "s", left);
+	cpns_print_string(NULL, fmt, s);
+}
