@@ -60,7 +60,7 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	sparse iproute2 nftables util-linux procps jq python3 python3-yaml
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
-	clean modules_install static-check help
+	clean modules_install install static-check help
 .DELETE_ON_ERROR:
 
 all: module userspace
@@ -73,6 +73,14 @@ module:
 
 modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+PREFIX ?= /usr/local
+install: $(CPNSCTL)
+	install -D -m 0755 $(CPNSCTL) $(DESTDIR)$(PREFIX)/sbin/cpnsctl
+	install -D -m 0644 Documentation/cpnsctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/cpnsctl.8
+	install -D -m 0644 userspace/completion/cpnsctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cpnsctl
 
 userspace: $(CPNSCTL) $(TOOLS) tests
 

@@ -43,11 +43,12 @@ unit() {
 	local t
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-	for t in "$B"/tests/test_* "$B"/asan/tests/test_*; do
+	for t in "$B"/tests/test_* "$B"/asan/tests/test_* \
+		 "$TOP"/selftests/host/*.sh; do
 		[ -x "$t" ] || continue
-		echo "# ${t#"$B"/}"
+		echo "# ${t#"$TOP"/}"
 		if ! "$t"; then
-			echo "not ok - ${t#"$B"/}: exited with status $?"
+			echo "not ok - ${t#"$TOP"/}: exited with status $?"
 		fi
 	done
 }
