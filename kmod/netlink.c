@@ -324,7 +324,18 @@ void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
 	notify(cn, cmd, fill_key_event, &e);
 }
 
-static int fill_gkdk_event(struct sk_buff *skb, void *arg)
+static int fill_gkdk_del_event(struct sk_buff *skb, void *arg)
+{
+	const struct cpns_gkdk *gk = arg;
+
+	if (nla_put_u64_64bit(skb, CPNS_A_GKDK_GATEWAY_ID, gk->gateway_id,
+			      CPNS_A_GKDK_PAD) ||
+	    nla_put(skb, CPNS_A_GKDK_FINGERPRINT, CPNS_FINGERPRINT_LEN, gk->fp))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int fill_gkdk_set_event(struct sk_buff *skb, void *arg)
 {
 	return fill_gkdk(skb, arg);
 }
@@ -337,7 +348,8 @@ static int fill_gkdk_event(struct sk_buff *skb, void *arg)
  */
 void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd, const struct cpns_gkdk *gk)
 {
-	notify(cn, cmd, fill_gkdk_event, (void *)gk);
+	notify(cn, cmd, cmd == CPNS_CMD_GKDK_SET_NTF ? fill_gkdk_set_event :
+	       fill_gkdk_del_event, (void *)gk);
 }
 
 /* Handlers */

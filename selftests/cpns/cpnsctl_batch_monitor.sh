@@ -15,13 +15,13 @@ head -c 32 /dev/urandom >"$tmp/k"
 
 cat >"$tmp/batch" <<EOB
 group add 11
-group add 12 grace 5
-# a comment, then an error on line 4
+group add 12 grace 5	# a comment; the error is on line 3
 group add 11
+
 group add 13
 EOB
 check_fails "-b stops at the failing line and names it" 1 \
-	'^cpnsctl: line 4: group add: File exists' cpnsctl -b "$tmp/batch"
+	'^cpnsctl: line 3: group add: File exists' cpnsctl -b "$tmp/batch"
 check_eq "-b applied the lines before the error only" "11 12" \
 	"$(cpnsctl -j group show | jq -r '[.[].id] | join(" ")')"
 check_fails "-b with a usage error names the line" 2 \
