@@ -28,7 +28,7 @@ tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
 	mount umount dmesg seq timeout mkdir ls rm ln awk sed head tail wc
 	tr cut sort uniq env id chmod cp mv kill ps date stat tee xargs find
 	dd od cmp diff basename dirname sync uname mktemp touch pidof pkill
-	flock printf true false readlink realpath nproc free getopt paste"
+	flock printf true false readlink realpath nproc free getopt paste setsid"
 
 copy() {	# copy a host file to the same path in the image, keeping links
 	local src=$1 dst
