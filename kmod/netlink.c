@@ -196,6 +196,44 @@ static int fill_key(struct sk_buff *skb, const struct cpns_group *g,
 	return 0;
 }
 
+/*
+ * Message sizes: replies and events are allocated to fit, not at
+ * NLMSG_DEFAULT_SIZE; a 4 KiB buffer per 130-byte install reply cost more
+ * than the install itself.
+ */
+static size_t info_size(void)
+{
+	return nla_total_size(sizeof(CPNS_VERSION)) + 2 * nla_total_size(4) +
+	       2 * nla_total_size(nla_total_size(4) * 4) +
+	       nla_total_size_64bit(8);
+}
+
+static size_t gkdk_size(void)
+{
+	return nla_total_size_64bit(8) + 4 * nla_total_size(4) +
+	       nla_total_size(CPNS_FINGERPRINT_LEN);
+}
+
+static size_t group_size(void)
+{
+	return 5 * nla_total_size(4) +
+	       nla_total_size(nla_total_size(2) + nla_total_size(16) +
+			      nla_total_size(1) + nla_total_size(2)) +
+	       2 * nla_total_size_64bit(8);
+}
+
+static size_t key_size(void)
+{
+	return 4 * nla_total_size(4) + 4 * nla_total_size_64bit(8) +
+	       nla_total_size(CPNS_FINGERPRINT_LEN);
+}
+
+static size_t stats_size(void)
+{
+	return nla_total_size(4) + (CPNS_A_STATS_MAX - 1) *
+	       nla_total_size_64bit(8);
+}
+
 static int put_counters(struct sk_buff *skb, const struct cpns_counters *c)
 {
 	static const struct {
@@ -228,14 +266,14 @@ static int put_counters(struct sk_buff *skb, const struct cpns_counters *c)
 }
 
 /* A one-message reply built by @fill; -EMSGSIZE means a bug, not input. */
-static int reply(struct genl_info *info, u8 cmd,
+static int reply(struct genl_info *info, u8 cmd, size_t size,
 		 int (*fill)(struct sk_buff *, void *), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
 	int ret;
 
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &cpns_family, 0, cmd);
@@ -255,7 +293,7 @@ err:
 
 /* Events: built only when someone listens. */
 
-static void notify(struct cpns_net *cn, u8 cmd,
+static void notify(struct cpns_net *cn, u8 cmd, size_t size,
 		   int (*fill)(struct sk_buff *, void *), void *arg)
 {
 	struct sk_buff *msg;
@@ -263,7 +301,7 @@ static void notify(struct cpns_net *cn, u8 cmd,
 
 	if (!genl_has_listeners(&cpns_family, cn->net, 0))
 		return;
-	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &cpns_family, 0, cmd);
@@ -321,7 +359,7 @@ void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
 {
 	struct key_event e = { .g = g, .k = k, .cmd = cmd, .reason = reason };
 
-	notify(cn, cmd, fill_key_event, &e);
+	notify(cn, cmd, key_size(), fill_key_event, &e);
 }
 
 static int fill_gkdk_del_event(struct sk_buff *skb, void *arg)
@@ -348,8 +386,8 @@ static int fill_gkdk_set_event(struct sk_buff *skb, void *arg)
  */
 void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd, const struct cpns_gkdk *gk)
 {
-	notify(cn, cmd, cmd == CPNS_CMD_GKDK_SET_NTF ? fill_gkdk_set_event :
-	       fill_gkdk_del_event, (void *)gk);
+	notify(cn, cmd, gkdk_size(), cmd == CPNS_CMD_GKDK_SET_NTF ?
+	       fill_gkdk_set_event : fill_gkdk_del_event, (void *)gk);
 }
 
 /* Handlers */
@@ -361,7 +399,7 @@ static int fill_info_reply(struct sk_buff *skb, void *arg)
 
 static int cpns_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return reply(info, CPNS_CMD_INFO_GET, fill_info_reply,
+	return reply(info, CPNS_CMD_INFO_GET, info_size(), fill_info_reply,
 		     genl_info_net(info));
 }
 
@@ -426,7 +464,7 @@ static int cpns_gkdk_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	l.gateway_id = nla_get_u64(info->attrs[CPNS_A_GKDK_GATEWAY_ID]);
 	mutex_lock(&l.cn->lock);
-	ret = reply(info, CPNS_CMD_GKDK_GET, fill_gkdk_reply, &l);
+	ret = reply(info, CPNS_CMD_GKDK_GET, gkdk_size(), fill_gkdk_reply, &l);
 	mutex_unlock(&l.cn->lock);
 	return ret;
 }
@@ -595,7 +633,8 @@ static int cpns_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	l.id = nla_get_u32(l.attr);
 	mutex_lock(&l.cn->lock);
-	ret = reply(info, CPNS_CMD_GROUP_GET, fill_group_reply, &l);
+	ret = reply(info, CPNS_CMD_GROUP_GET, group_size(), fill_group_reply,
+		    &l);
 	mutex_unlock(&l.cn->lock);
 	return ret;
 }
@@ -671,7 +710,7 @@ static int install(struct cpns_net *cn, struct genl_info *info,
 		return ret;
 	e.g = cpns_group_find(cn, p->group_id);
 	e.k = k;
-	return reply(info, CPNS_CMD_KEY_INSTALL, fill_installed, &e);
+	return reply(info, CPNS_CMD_KEY_INSTALL, key_size(), fill_installed, &e);
 }
 
 static int cpns_key_install_doit(struct sk_buff *skb, struct genl_info *info)
@@ -768,7 +807,7 @@ static int cpns_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 		l.epoch = nla_get_u64(info->attrs[CPNS_A_KEY_EPOCH]);
 	}
 	mutex_lock(&l.cn->lock);
-	ret = reply(info, CPNS_CMD_KEY_GET, fill_key_reply, &l);
+	ret = reply(info, CPNS_CMD_KEY_GET, key_size(), fill_key_reply, &l);
 	mutex_unlock(&l.cn->lock);
 	return ret;
 }
@@ -868,7 +907,7 @@ static int cpns_stats_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (l.attr)
 		l.id = nla_get_u32(l.attr);
 	mutex_lock(&l.cn->lock);
-	ret = reply(info, CPNS_CMD_STATS_GET, fill_stats_reply, &l);
+	ret = reply(info, CPNS_CMD_STATS_GET, stats_size(), fill_stats_reply, &l);
 	mutex_unlock(&l.cn->lock);
 	return ret;
 }

@@ -85,8 +85,11 @@ cp "$TOP"/selftests/harness/tests/*.sh "$root/harness-tests/"
 [ -d "$TOP/selftests/vectors" ] && cp -r "$TOP/selftests/vectors" "$root/tests/"
 mkdir -p "$root/bench"
 cp "$TOP"/selftests/lib/*.sh "$root/bench/"
-for f in "$TOP"/selftests/bench/*.sh "$B"/vmbench/*; do
+for f in "$TOP"/selftests/bench/*.sh; do
 	[ -f "$f" ] && cp "$f" "$root/bench/"
+done
+for f in "$B"/vmbench/*; do
+	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
 install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
