@@ -143,7 +143,8 @@ struct crypto_shash;
  * @ngkdks: entries of @gkdks
  * @ngroups: entries of @groups
  * @nkeys: cached keys of all groups
- * @gen: bumped on every change of groups or keys, for dump consistency
+ * @gen: bumped on every change of groups, keys or GKDKs, for dump
+ *	consistency
  * @stats: namespace-wide counters
  * @aead: gcm(aes) for unwrapping, allocated on first use, under @lock
  * @hmac: hmac(sha256) for wrap-key derivation, likewise
@@ -219,8 +220,8 @@ struct cpns_gkdk *cpns_gkdk_find(struct cpns_net *cn, u64 gateway_id);
 void cpns_gkdk_net_exit(struct cpns_net *cn);
 
 /* unwrap.c */
-int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
-		u32 group_id, struct cpns_key_params *p, u8 *key,
+int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
+		size_t len, struct cpns_key_params *p, u8 *key,
 		struct netlink_ext_ack *extack);
 void cpns_unwrap_net_exit(struct cpns_net *cn);
 

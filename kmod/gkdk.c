@@ -113,6 +113,7 @@ int cpns_gkdk_set(struct cpns_net *cn, const u8 *data, size_t len,
 		list_add_tail(&gk->list, &cn->gkdks);
 		cn->ngkdks++;
 	}
+	cn->gen++;
 	cpns_notify_gkdk(cn, CPNS_CMD_GKDK_SET_NTF, gk);
 	return 0;
 err:
@@ -139,6 +140,7 @@ int cpns_gkdk_del(struct cpns_net *cn, u64 gateway_id,
 	}
 	list_del(&gk->list);
 	cn->ngkdks--;
+	cn->gen++;
 	cpns_notify_gkdk(cn, CPNS_CMD_GKDK_DEL_NTF, gk);
 	gkdk_free(gk);
 	return 0;

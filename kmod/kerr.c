@@ -8,41 +8,51 @@
 
 #include "kerr.h"
 
+/* The reference's text, with the module's name as every extack has. */
+#define M(text) KBUILD_MODNAME ": " text
+
 static const struct {
 	const char *msg;
 	int err;
 } kerr_tab[] = {
 	[CPNS_KE_TRUNCATED] = {
-		"input shorter than its header requires", EBADMSG },
-	[CPNS_KE_TRAILING] = { "trailing bytes after the structure", EBADMSG },
-	[CPNS_KE_VERSION] = { "unsupported format version", EPROTONOSUPPORT },
+		M("input shorter than its header requires"), EBADMSG },
+	[CPNS_KE_TRAILING] = {
+		M("trailing bytes after the structure"), EBADMSG },
+	[CPNS_KE_VERSION] = {
+		M("unsupported format version"), EPROTONOSUPPORT },
 	[CPNS_KE_SCHEME] = {
-		"unknown broadcast-encryption scheme", EOPNOTSUPP },
-	[CPNS_KE_HEIGHT] = { "tree height out of range", EBADMSG },
-	[CPNS_KE_RESERVED] = { "reserved field not zero", EBADMSG },
-	[CPNS_KE_SLOT_RANGE] = { "slot outside the tree", EBADMSG },
-	[CPNS_KE_LIFETIME] = { "validity window empty or inverted", EBADMSG },
-	[CPNS_KE_COUNT] = { "cover entry count out of range", EBADMSG },
-	[CPNS_KE_NODE_RANGE] = { "cover node index outside the tree", EBADMSG },
+		M("unknown broadcast-encryption scheme"), EOPNOTSUPP },
+	[CPNS_KE_HEIGHT] = { M("tree height out of range"), EBADMSG },
+	[CPNS_KE_RESERVED] = { M("reserved field not zero"), EBADMSG },
+	[CPNS_KE_SLOT_RANGE] = { M("slot outside the tree"), EBADMSG },
+	[CPNS_KE_LIFETIME] = {
+		M("validity window empty or inverted"), EBADMSG },
+	[CPNS_KE_COUNT] = { M("cover entry count out of range"), EBADMSG },
+	[CPNS_KE_NODE_RANGE] = {
+		M("cover node index outside the tree"), EBADMSG },
 	[CPNS_KE_COVER_ORDER] = {
-		"cover entries not in ascending slot order", EBADMSG },
+		M("cover entries not in ascending slot order"), EBADMSG },
 	[CPNS_KE_COVER_OVERLAP] = {
-		"cover subtrees repeat or overlap", EBADMSG },
+		M("cover subtrees repeat or overlap"), EBADMSG },
 	[CPNS_KE_COVER_NOT_MINIMAL] = {
-		"cover not minimal: sibling subtrees both listed", EBADMSG },
-	[CPNS_KE_GKDK_SCHEME] = { "GKDK is for another scheme", EKEYREJECTED },
+		M("cover not minimal: sibling subtrees both listed"), EBADMSG },
+	[CPNS_KE_GKDK_SCHEME] = {
+		M("GKDK is for another scheme"), EKEYREJECTED },
 	[CPNS_KE_GKDK_KEYSET] = {
-		"GKDK is from another key material set", EKEYREJECTED },
+		M("GKDK is from another key material set"), EKEYREJECTED },
 	[CPNS_KE_GKDK_HEIGHT] = {
-		"GKDK tree height differs from the blob's", EKEYREJECTED },
-	[CPNS_KE_GROUP] = { "blob is for another Service Group", EINVAL },
-	[CPNS_KE_NOT_YET_VALID] = { "Group Key not valid yet", EKEYREJECTED },
-	[CPNS_KE_EXPIRED] = { "Group Key expired", EKEYEXPIRED },
+		M("GKDK tree height differs from the blob's"), EKEYREJECTED },
+	[CPNS_KE_GROUP] = { M("blob is for another Service Group"), EINVAL },
+	[CPNS_KE_NOT_YET_VALID] = {
+		M("Group Key not valid yet"), EKEYREJECTED },
+	[CPNS_KE_EXPIRED] = { M("Group Key expired"), EKEYEXPIRED },
 	[CPNS_KE_NOT_MEMBER] = {
-		"slot not covered: not a member of the Service Group", ENOKEY },
+		M("slot not covered: not a member of the Service Group"), ENOKEY },
 	[CPNS_KE_WRAP_AUTH] = {
-		"GKEK unwrap failed: corrupt blob or wrong GKDK", EBADMSG },
-	[CPNS_KE_SEAL_AUTH] = { "Group Key open failed: corrupt blob", EBADMSG },
+		M("GKEK unwrap failed: corrupt blob or wrong GKDK"), EBADMSG },
+	[CPNS_KE_SEAL_AUTH] = {
+		M("Group Key open failed: corrupt blob"), EBADMSG },
 };
 
 /**

@@ -3,8 +3,9 @@
  * cpns: refusals of GKDK and encrypted Group Key parsing and opening.
  *
  * The kernel's side of userspace/lib/keyerr.h: the same reasons, the same
- * messages (sent as extack) and the same errno values, so the two
- * implementations can be compared on the test vectors refusal by refusal.
+ * messages (as extack, after "cpns: ") and the same errno values, so the
+ * two implementations can be compared on the test vectors refusal by
+ * refusal.
  */
 #ifndef _CPNS_KERR_H
 #define _CPNS_KERR_H

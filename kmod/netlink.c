@@ -86,6 +86,20 @@ static const struct nla_policy stats_policy[CPNS_A_STATS_MAX + 1] = {
 
 static struct genl_family cpns_family;
 
+/* Every refusal names the module, like NL_SET_ERR_MSG_MOD(). */
+#define CPNS_ERR_ATTR(extack, attr, msg) \
+	NL_SET_ERR_MSG_ATTR(extack, attr, KBUILD_MODNAME ": " msg)
+
+/* A required attribute: its type goes back as NLMSGERR_ATTR_MISS_TYPE. */
+#define REQUIRE(info, attr, name) ({					\
+	struct genl_info *__ri = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__ri, attr);		\
+									\
+	if (__missing)							\
+		NL_SET_ERR_MSG_MOD(__ri->extack, "missing attribute " name); \
+	__missing;							\
+})
+
 /* Replies */
 
 static int put_u32_list(struct sk_buff *skb, int attrtype,
@@ -409,7 +423,7 @@ static int cpns_gkdk_set_doit(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *a = info->attrs[CPNS_A_GKDK_DATA];
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_DATA))
+	if (REQUIRE(info, CPNS_A_GKDK_DATA, "data"))
 		return -EINVAL;
 	mutex_lock(&cn->lock);
 	ret = cpns_gkdk_set(cn, nla_data(a), nla_len(a), info->extack);
@@ -425,7 +439,7 @@ static int cpns_gkdk_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_net *cn = cpns_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_GATEWAY_ID))
+	if (REQUIRE(info, CPNS_A_GKDK_GATEWAY_ID, "gateway-id"))
 		return -EINVAL;
 	mutex_lock(&cn->lock);
 	ret = cpns_gkdk_del(cn, nla_get_u64(info->attrs[CPNS_A_GKDK_GATEWAY_ID]),
@@ -460,7 +474,7 @@ static int cpns_gkdk_get_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GKDK_GATEWAY_ID))
+	if (REQUIRE(info, CPNS_A_GKDK_GATEWAY_ID, "gateway-id"))
 		return -EINVAL;
 	l.gateway_id = nla_get_u64(info->attrs[CPNS_A_GKDK_GATEWAY_ID]);
 	mutex_lock(&l.cn->lock);
@@ -511,21 +525,24 @@ static int parse_selector(struct nlattr *nest, struct cpns_selector *s,
 			       extack);
 	if (ret)
 		return ret;
-	if (NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_FAMILY) ||
-	    NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_DADDR)) {
-		NL_SET_ERR_MSG_MOD(extack, "selector needs family and daddr");
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_FAMILY)) {
+		NL_SET_ERR_MSG_MOD(extack, "missing attribute selector family");
+		return -EINVAL;
+	}
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, CPNS_A_SELECTOR_DADDR)) {
+		NL_SET_ERR_MSG_MOD(extack, "missing attribute selector daddr");
 		return -EINVAL;
 	}
 	s->family = nla_get_u16(tb[CPNS_A_SELECTOR_FAMILY]);
 	if (s->family != AF_INET && s->family != AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[CPNS_A_SELECTOR_FAMILY],
-				    "selector family must be AF_INET or AF_INET6");
+		CPNS_ERR_ATTR(extack, tb[CPNS_A_SELECTOR_FAMILY],
+			      "selector family must be AF_INET or AF_INET6");
 		return -EAFNOSUPPORT;
 	}
 	alen = s->family == AF_INET ? 4 : 16;
 	if (nla_len(tb[CPNS_A_SELECTOR_DADDR]) != alen) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[CPNS_A_SELECTOR_DADDR],
-				    "selector daddr length does not match family");
+		CPNS_ERR_ATTR(extack, tb[CPNS_A_SELECTOR_DADDR],
+			      "selector daddr length does not match family");
 		return -EINVAL;
 	}
 	memcpy(s->daddr, nla_data(tb[CPNS_A_SELECTOR_DADDR]), alen);
@@ -533,9 +550,9 @@ static int parse_selector(struct nlattr *nest, struct cpns_selector *s,
 	if (tb[CPNS_A_SELECTOR_PREFIX_LEN]) {
 		s->prefix_len = nla_get_u8(tb[CPNS_A_SELECTOR_PREFIX_LEN]);
 		if (s->prefix_len > alen * 8) {
-			NL_SET_ERR_MSG_ATTR(extack,
-					    tb[CPNS_A_SELECTOR_PREFIX_LEN],
-					    "selector prefix-len longer than the address");
+			CPNS_ERR_ATTR(extack,
+				      tb[CPNS_A_SELECTOR_PREFIX_LEN],
+				      "selector prefix-len longer than the address");
 			return -EINVAL;
 		}
 	}
@@ -555,7 +572,7 @@ static int cpns_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_group_params p = {};
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+	if (REQUIRE(info, CPNS_A_GROUP_ID, "id"))
 		return -EINVAL;
 	p.id = nla_get_u32(info->attrs[CPNS_A_GROUP_ID]);
 	p.grace = get_u32_or(info, CPNS_A_GROUP_GRACE, CPNS_DEFAULT_GRACE);
@@ -583,7 +600,7 @@ static int cpns_group_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_net *cn = cpns_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+	if (REQUIRE(info, CPNS_A_GROUP_ID, "id"))
 		return -EINVAL;
 	ret = cpns_group_del(cn, nla_get_u32(info->attrs[CPNS_A_GROUP_ID]),
 			     info->extack);
@@ -606,7 +623,7 @@ static struct cpns_group *locked_find(struct locked_group *l)
 	struct cpns_group *g = cpns_group_find(l->cn, l->id);
 
 	if (!g) {
-		NL_SET_ERR_MSG_ATTR(l->extack, l->attr, "unknown Service Group");
+		CPNS_ERR_ATTR(l->extack, l->attr, "unknown Service Group");
 		return NULL;
 	}
 	return g;
@@ -629,7 +646,7 @@ static int cpns_group_get_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_GROUP_ID))
+	if (REQUIRE(info, CPNS_A_GROUP_ID, "id"))
 		return -EINVAL;
 	l.id = nla_get_u32(l.attr);
 	mutex_lock(&l.cn->lock);
@@ -685,22 +702,29 @@ static int install(struct cpns_net *cn, struct genl_info *info,
 		   struct cpns_key_params *p, u8 *key)
 {
 	struct nlattr **tb = info->attrs;
+	struct cpns_group *g;
 	struct cpns_key *k;
 	struct key_event e;
 	int ret;
 
+	g = cpns_group_find(cn, p->group_id);
+	if (!g) {
+		CPNS_ERR_ATTR(info->extack, tb[CPNS_A_KEY_GROUP_ID],
+			      "unknown Service Group");
+		return -ENOENT;
+	}
 	if (tb[CPNS_A_KEY_WRAPPED]) {
-		ret = cpns_unwrap(cn, nla_data(tb[CPNS_A_KEY_WRAPPED]),
-				  nla_len(tb[CPNS_A_KEY_WRAPPED]), p->group_id,
-				  p, key, info->extack);
+		ret = cpns_unwrap(cn, g, nla_data(tb[CPNS_A_KEY_WRAPPED]),
+				  nla_len(tb[CPNS_A_KEY_WRAPPED]), p, key,
+				  info->extack);
 		if (ret) {
 			NL_SET_BAD_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED]);
 			return ret;
 		}
 		if (tb[CPNS_A_KEY_EPOCH] &&
 		    nla_get_u64(tb[CPNS_A_KEY_EPOCH]) != p->epoch) {
-			NL_SET_ERR_MSG_ATTR(info->extack, tb[CPNS_A_KEY_EPOCH],
-					    "epoch differs from the encrypted Group Key's");
+			CPNS_ERR_ATTR(info->extack, tb[CPNS_A_KEY_EPOCH],
+				      "epoch differs from the encrypted Group Key's");
 			return -EINVAL;
 		}
 	}
@@ -708,7 +732,7 @@ static int install(struct cpns_net *cn, struct genl_info *info,
 	ret = cpns_key_install(cn, p, &k, info->extack);
 	if (ret)
 		return ret;
-	e.g = cpns_group_find(cn, p->group_id);
+	e.g = g;
 	e.k = k;
 	return reply(info, CPNS_CMD_KEY_INSTALL, key_size(), fill_installed, &e);
 }
@@ -721,20 +745,18 @@ static int cpns_key_install_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 key[CPNS_KEY_LEN];
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID))
+	if (REQUIRE(info, CPNS_A_KEY_GROUP_ID, "group-id"))
 		return -EINVAL;
 	if (!tb[CPNS_A_KEY_PLAIN] == !tb[CPNS_A_KEY_WRAPPED]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED],
-				    "give exactly one of plain and wrapped");
+		CPNS_ERR_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED],
+			      "give exactly one of plain and wrapped");
 		ret = -EINVAL;
 		goto out;
 	}
 	p.group_id = nla_get_u32(tb[CPNS_A_KEY_GROUP_ID]);
 	p.lifetime = get_u32_or(info, CPNS_A_KEY_LIFETIME, 0);
 	if (tb[CPNS_A_KEY_PLAIN]) {
-		if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_EPOCH)) {
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "a plain key needs its epoch");
+		if (REQUIRE(info, CPNS_A_KEY_EPOCH, "epoch (a plain key needs it)")) {
 			ret = -EINVAL;
 			goto out;
 		}
@@ -758,8 +780,8 @@ static int cpns_key_del_doit(struct sk_buff *skb, struct genl_info *info)
 	struct cpns_net *cn = cpns_net(genl_info_net(info));
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID) ||
-	    GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_EPOCH))
+	if (REQUIRE(info, CPNS_A_KEY_GROUP_ID, "group-id") ||
+	    REQUIRE(info, CPNS_A_KEY_EPOCH, "epoch"))
 		return -EINVAL;
 	mutex_lock(&cn->lock);
 	ret = cpns_key_del(cn, nla_get_u32(info->attrs[CPNS_A_KEY_GROUP_ID]),
@@ -799,7 +821,7 @@ static int cpns_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 	};
 	int ret;
 
-	if (GENL_REQ_ATTR_CHECK(info, CPNS_A_KEY_GROUP_ID))
+	if (REQUIRE(info, CPNS_A_KEY_GROUP_ID, "group-id"))
 		return -EINVAL;
 	l.id = nla_get_u32(l.attr);
 	if (info->attrs[CPNS_A_KEY_EPOCH]) {
@@ -999,7 +1021,8 @@ static const struct genl_ops cpns_ops[] = {
 };
 
 static const struct genl_multicast_group cpns_mcgrps[] = {
-	{ .name = CPNS_MCGRP_EVENTS, .flags = GENL_UNS_ADMIN_PERM },
+	/* Events name keys and GKDKs: listeners need CAP_NET_ADMIN too. */
+	{ .name = CPNS_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family cpns_family __ro_after_init = {

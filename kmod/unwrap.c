@@ -36,6 +36,13 @@
 #define CS_COVER_MAX	65536
 #define LABEL_WRAP	"cpns-v1 wrap"
 
+/* A refusal counts for the namespace and for the group. */
+static void count(u64 *ns, u64 *group)
+{
+	(*ns)++;
+	(*group)++;
+}
+
 struct gk_hdr {
 	u8 height;
 	u32 set_id;
@@ -337,9 +344,9 @@ out:
 /**
  * cpns_unwrap() - open an encrypted Group Key with this node's GKDK
  * @cn: the namespace, locked
+ * @g: the group it must be for; refusals count there and namespace-wide
  * @blob: the encrypted Group Key
  * @len: its length
- * @group_id: the group it must be for
  * @p: out: epoch, gateway, expiry and source of the key
  * @key: out: the Group Key, CPNS_KEY_LEN bytes; the caller wipes it
  * @extack: why it was refused, with the reference's message
@@ -347,11 +354,10 @@ out:
  * Return: 0, or the errno of the refusal (see kerr.c), -ENOKEY when no
  * GKDK of the blob's gateway is stored, or -ENOMEM.
  */
-int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
-		u32 group_id, struct cpns_key_params *p, u8 *key,
+int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
+		size_t len, struct cpns_key_params *p, u8 *key,
 		struct netlink_ext_ack *extack)
 {
-	struct cpns_counters *st = &cn->stats;
 	struct cpns_gkdk *gk;
 	struct gk_hdr h;
 	time64_t now;
@@ -362,12 +368,12 @@ int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
 
 	ret = parse(blob, len, &h);
 	if (ret) {
-		st->refused_malformed++;
+		count(&cn->stats.refused_malformed, &g->stats.refused_malformed);
 		return cpns_kerr(extack, ret);
 	}
 	gk = cpns_gkdk_find(cn, h.gateway_id);
 	if (!gk) {
-		st->refused_no_gkdk++;
+		count(&cn->stats.refused_no_gkdk, &g->stats.refused_no_gkdk);
 		NL_SET_ERR_MSG_MOD(extack, "no GKDK for the blob's gateway");
 		return -ENOKEY;
 	}
@@ -377,24 +383,24 @@ int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
 		ret = CPNS_KE_GKDK_KEYSET;
 	else if (gk->height != h.height)
 		ret = CPNS_KE_GKDK_HEIGHT;
-	else if (h.group_id != group_id)
+	else if (h.group_id != g->id)
 		ret = CPNS_KE_GROUP;
 	if (ret) {
-		st->refused_malformed++;
+		count(&cn->stats.refused_malformed, &g->stats.refused_malformed);
 		return cpns_kerr(extack, ret);
 	}
 	now = ktime_get_real_seconds();
 	if (now < 0 || (u64)now < h.valid_from) {
-		st->refused_expired++;
+		count(&cn->stats.refused_expired, &g->stats.refused_expired);
 		return cpns_kerr(extack, CPNS_KE_NOT_YET_VALID);
 	}
 	if ((u64)now >= h.valid_until) {
-		st->refused_expired++;
+		count(&cn->stats.refused_expired, &g->stats.refused_expired);
 		return cpns_kerr(extack, CPNS_KE_EXPIRED);
 	}
 	i = find(h.height, blob, h.count, gk->slot);
 	if (i < 0) {
-		st->refused_not_member++;
+		count(&cn->stats.refused_not_member, &g->stats.refused_not_member);
 		return cpns_kerr(extack, CPNS_KE_NOT_MEMBER);
 	}
 
@@ -406,7 +412,7 @@ int cpns_unwrap(struct cpns_net *cn, const u8 *blob, size_t len,
 	ret = open_blob(cn, blob, len, &h,
 			gk->keys[h.height - node_depth(id_at(blob, i))], i, key);
 	if (ret > 0) {
-		st->decrypt_failures++;
+		count(&cn->stats.decrypt_failures, &g->stats.decrypt_failures);
 		return cpns_kerr(extack, ret);
 	}
 	if (ret)

@@ -93,7 +93,7 @@ check "gkdk set from a file" cpnsctl gkdk set file "$tmp/gkdk"
 check_eq "gkdk show: fingerprint of the vector's GKDK" "$gkdk_fp" \
 	"$(cpnsctl -j gkdk show | jq -r '.[0].fingerprint')"
 check_fails "gkdk set with a trailing byte: the reference's reason" 1 \
-	'gkdk set: Bad message: trailing bytes after the structure \(argument "file"\)' \
+	'gkdk set: Bad message: cpns: trailing bytes after the structure \(argument "file"\)' \
 	bash -c "cat '$tmp/gkdk' <(echo) | cpnsctl gkdk set file -"
 check_fails "gkdk set of a truncated GKDK: the policy's refusal" 1 \
 	'gkdk set: Numerical result out of range.*\(argument "file"\)' \
@@ -106,7 +106,7 @@ check "key add wrapped from the vector's blob" \
 check_eq "the kernel opened it to the reference's Group Key" "$gk_fp wrapped" \
 	"$(cpnsctl -j key show group "$blob_group" | jq -r '.[0] | "\(.fingerprint) \(.source)"')"
 check_fails "a wrapped key for another group is refused" 1 \
-	'key add: Invalid argument: blob is for another Service Group \(argument "wrapped"\)' \
+	'key add: Invalid argument: cpns: blob is for another Service Group \(argument "wrapped"\)' \
 	cpnsctl key add group 8 wrapped file "$tmp/blob"
 
 date -s "@$((clock + 5))" >/dev/null
