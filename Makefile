@@ -25,7 +25,7 @@ CPPFLAGS += -I$(CURDIR)/include/uapi -I$(CURDIR)/userspace/lib \
 	    -isystem $(BA)/kselftest $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
-LDLIBS += -lmnl -lnl-genl-3 -lnl-3 -lssl -lcrypto -lsqlite3 -lpthread
+LDLIBS += -lmnl -lnl-genl-3 -lnl-3 -lssl -lcrypto -lsqlite3 -lpthread -lm
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
        -fno-sanitize-recover=all
 
@@ -123,11 +123,11 @@ $(CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) -o $@ $(CTL_SRC) $(LIB) $(LDLIBS)
 
-$(B)/tests/%: userspace/tests/%.c $(LIB) $(KSFT)
+$(B)/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(LIB) $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(B)/asan/tests/%: userspace/tests/%.c $(ASAN_LIB) $(KSFT)
+$(B)/asan/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(ASAN_LIB) $(KSFT)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LDLIBS)
 

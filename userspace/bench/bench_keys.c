@@ -10,6 +10,7 @@
  *
  * Not a test: it prints numbers and never fails on them.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "keytree.h"
 #include "rand.h"
 #include "sign.h"
+#include "../tests/keytest.h"
 
 #define H	16
 #define N	(1u << H)
@@ -33,33 +35,11 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static double lg2(double x)
-{
-	double f = 0, b = 0.5;
-	int ip = 0, i;
-
-	while (x >= 2) {
-		x /= 2;
-		ip++;
-	}
-	for (i = 0; i < 52; i++, b /= 2) {
-		x *= x;
-		if (x >= 2) {
-			x /= 2;
-			f += b;
-		}
-	}
-	return ip + f;
-}
-
 static uint64_t rng_state = 0x853c49e6748fea9bull;
 
 static uint32_t rnd(uint32_t below)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32) % below;
+	return (uint32_t)(xorshift64s(&rng_state) >> 32) % below;
 }
 
 static const struct cpns_gk_params params = {
@@ -105,7 +85,7 @@ int main(void)
 	       "verify us", "naive B", "naive/x");
 	for (i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
 		uint32_t r = rs[i], m = 0, k, slot;
-		double t0, tb, to, tv, bound = r * lg2((double)N / r);
+		double t0, tb, to, tv, bound = r * log2((double)N / r);
 		uint8_t *blob, *signd;
 		struct cpns_gk_view v;
 		struct cpns_gkdk g;

@@ -4,12 +4,14 @@
  * opens the Group Key, every non-member gets "not a member"; plus the
  * derivation, GKDK codec, slot table and the refusals of build and open.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
 
 #include "kselftest_harness.h"
+#include "keytest.h"
 
 #include "cover.h"
 #include "gkblob.h"
@@ -23,10 +25,7 @@ static uint64_t rng_state = 0x243f6a8885a308d3ull;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return xorshift64s(&rng_state);
 }
 
 static const struct cpns_gk_params params = {
@@ -36,25 +35,6 @@ static const struct cpns_gk_params params = {
 	.valid_from = 1000,
 	.valid_until = 2000,
 };
-
-static double lg2(double x)
-{
-	double f = 0, b = 0.5;
-	int ip = 0, i;
-
-	while (x >= 2) {
-		x /= 2;
-		ip++;
-	}
-	for (i = 0; i < 52; i++, b /= 2) {
-		x *= x;
-		if (x >= 2) {
-			x /= 2;
-			f += b;
-		}
-	}
-	return ip + f;
-}
 
 /*
  * One random case: some slots assigned, some of those revoked (their
@@ -108,7 +88,7 @@ static int one_case(struct __test_metadata *_metadata, unsigned int h,
 	ASSERT_EQ(len, cpns_gk_blob_len(v.hdr.count, 4));
 	if (m < n) {
 		ASSERT_LE((double)v.hdr.count,
-			  (n - m) * lg2((double)n / (n - m)) + 1e-6);
+			  (n - m) * log2((double)n / (n - m)) + 1e-6);
 	} else {
 		ASSERT_EQ(1, v.hdr.count);
 	}

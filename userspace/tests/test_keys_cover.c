@@ -4,10 +4,12 @@
  * reference over thousands of random member sets, the r*log2(N/r) bound,
  * the strict cover check, and the tree index helpers.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "keytest.h"
 
 #include "cover.h"
 #include "keycrypto.h"
@@ -18,35 +20,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64*: reproducible, good enough to pick test cases. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
-}
-
-/* log2 without libm (the test link line has no -lm): binary digits. */
-static double lg2(double x)
-{
-	double f = 0, b = 0.5;
-	int ip = 0, i;
-
-	while (x >= 2) {
-		x /= 2;
-		ip++;
-	}
-	while (x < 1) {
-		x *= 2;
-		ip--;
-	}
-	for (i = 0; i < 52; i++, b /= 2) {
-		x *= x;
-		if (x >= 2) {
-			x /= 2;
-			f += b;
-		}
-	}
-	return ip + f;
+	return xorshift64s(&rng_state);
 }
 
 /* Naive: mark full subtrees bottom-up, keep the maximal ones, sort. */
@@ -130,7 +104,7 @@ TEST(cover_matches_naive_and_bound)
 		if (!r) {
 			ASSERT_EQ(1, c);
 		} else {
-			ASSERT_LE((double)c, r * lg2((double)n / r) + 1e-6)
+			ASSERT_LE((double)c, r * log2((double)n / r) + 1e-6)
 				TH_LOG("h %u r %u cover %zu", h, r, c);
 		}
 		/* The canonical cover passes the strict check ... */
