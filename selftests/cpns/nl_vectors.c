@@ -17,7 +17,7 @@
  *    the parser sees them: ERANGE "binary attribute size out of range";
  *  - cs-sig.vec (gateway signatures) and cs-kdf.vec node_key records are
  *    userspace-only: the kernel never verifies signatures nor derives
- *    node keys.
+ *    node keys; the host test test_keys_vectors checks them.
  *
  * The clock is set to each record's "now", else into the blob's validity
  * window (2026-01), and restored at teardown.
@@ -464,23 +464,6 @@ TEST_F(vec, cs_kdf_fingerprints)
 	nlc_note("cs-kdf: %d gk_fp records agree; %d node_key records are userspace-only (the kernel derives no node keys)",
 		       n, skipped);
 	EXPECT_GT(n, 0);
-}
-
-TEST_F(vec, cs_sig_userspace_only)
-{
-	struct cpns_vec_rec r;
-	unsigned int line = 0;
-	int n = 0;
-	FILE *f = nlc_vec_open("cs-sig.vec");
-
-	ASSERT_NE(NULL, f);
-	while (cpns_vec_next(f, &line, &r) == 1) {
-		n++;
-		cpns_vec_rec_free(&r);
-	}
-	fclose(f);
-	SKIP(return, "cs-sig.vec: %d signature records are userspace-only (cpnsd verifies the gateway signature before KEY_INSTALL)",
-	     n);
 }
 
 /*
