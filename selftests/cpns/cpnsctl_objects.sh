@@ -5,7 +5,7 @@
 # with their exact text and JSON, the refusals with the kernel's reason
 # and the argument at fault, and key bytes kept off the command line.
 . ./common.sh
-plan 35
+plan 42
 
 cpns_unload
 modprobe cpns
@@ -92,6 +92,16 @@ check "key flush of a group" bash -c "cpnsctl key flush group 7 && [ \"\$(cpnsct
 check "gkdk set from a file" cpnsctl gkdk set file "$tmp/gkdk"
 check_eq "gkdk show: fingerprint of the vector's GKDK" "$gkdk_fp" \
 	"$(cpnsctl -j gkdk show | jq -r '.[0].fingerprint')"
+gw=$(field gkdk | cut -c17-32)
+check_eq "gkdk show gateway: text" \
+	"gateway 0x$gw slot $(field slot) height $(field height) scheme complete-subtree set $((16#$(field gkdk | cut -c9-16))) fingerprint $gkdk_fp" \
+	"$(cpnsctl gkdk show gateway "0x$gw")"
+check_fails "gkdk del of an unknown gateway names it" 1 \
+	'gkdk del: No such file or directory: cpns: no GKDK for this gateway' \
+	cpnsctl gkdk del gateway 0x42
+check_fails "gkdk set: key bytes on the command line are refused" 2 \
+	'expected "file PATH" \(key bytes are never taken from the command line\)' \
+	cpnsctl gkdk set "$(field gkdk)"
 check_fails "gkdk set with a trailing byte: the reference's reason" 1 \
 	'gkdk set: Bad message: cpns: trailing bytes after the structure \(argument "file"\)' \
 	bash -c "cat '$tmp/gkdk' <(echo) | cpnsctl gkdk set file -"
@@ -114,11 +124,23 @@ date -s "@$((clock + 5))" >/dev/null
 # Counters
 check_eq "stats: JSON counters (groups gkdks stale conflict)" "3 1 1 2" \
 	"$(cpnsctl -j stats | jq -r '"\(.groups) \(.gkdks) \(.refused_stale) \(.refused_conflict)"')"
-check "stats group: text" bash -c "cpnsctl stats group 7 | grep -q '^group 7:' && cpnsctl stats group 7 | grep -q 'installs 2'"
+check_eq "stats group: text" "group 7:
+keys 0
+installs 2 repeated 0 retired 2 expiries 0
+refused: stale 1 conflict 2 malformed 0 no-gkdk 0 not-member 0 expired 0
+decrypt-failures 0 key-missing 0" "$(cpnsctl stats group 7)"
+check_fails "stats of an unknown group names it" 1 \
+	'stats: No such file or directory: cpns: unknown Service Group \(argument "group"\)' \
+	cpnsctl stats group 99
 check_eq "-s group show adds counters" "2" \
 	"$(cpnsctl -j -s group show 7 | jq '.stats.installs')"
 check "group flush and gkdk flush leave nothing" \
 	bash -c "cpnsctl group flush && cpnsctl gkdk flush && [ \"\$(cpnsctl -j group show)\" = '[]' ] && [ \"\$(cpnsctl -j gkdk show)\" = '[]' ]"
+
+check "every object has help" bash -c "cpnsctl help && cpnsctl gkdk help && cpnsctl group help && cpnsctl key help && cpnsctl stats help && cpnsctl monitor help"
+check_fails "an unknown command names it" 2 'group: unknown command "create"' \
+	cpnsctl group create 5
+check_eq "--version" "cpnsctl 0.1.0" "$(cpnsctl --version)"
 
 rm -rf "$tmp"
 cpns_unload

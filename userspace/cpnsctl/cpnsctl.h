@@ -60,6 +60,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
 
 /* Shared by the objects that show keys and groups in several places. */
 int print_key_msg(const struct nlmsghdr *nlh, void *data);
-int print_stats_attrs(const struct nlmsghdr *nlh, const char *indent);
+int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
+		      const char *indent);
 
 #endif /* CPNSCTL_H */

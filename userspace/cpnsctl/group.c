@@ -347,7 +347,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
 	(void)data;
 	cpns_print_open_object("stats");
-	print_stats_attrs(nlh, "\n\t");
+	print_stats_attrs(nlh, "\n\t", "\n\t");
 	cpns_print_close_object();
 	return MNL_CB_OK;
 }

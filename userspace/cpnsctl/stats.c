@@ -43,16 +43,18 @@ static const struct {
 /**
  * print_stats_attrs() - print the counters of a STATS_GET reply
  * @nlh: the reply
- * @indent: text before each line (e.g. "\n\t"); the first line too
+ * @first: text before the first line
+ * @indent: text before each further line (e.g. "\n\t")
  *
  * Return: 0.
  */
-int print_stats_attrs(const struct nlmsghdr *nlh, const char *indent)
+int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
+		      const char *indent)
 {
 	const struct nlattr *tb[CPNS_A_STATS_MAX + 1] = { NULL };
 	const struct nlattr *a;
 	char fmt[64];
-	bool first = true;
+	bool done = false;
 	size_t i;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
@@ -63,10 +65,10 @@ int print_stats_attrs(const struct nlmsghdr *nlh, const char *indent)
 		if (!a)
 			continue;
 		snprintf(fmt, sizeof(fmt), "%s%s %%" PRIu64,
-			 first || counters[i].newline ? indent : " ",
+			 !done ? first : counters[i].newline ? indent : " ",
 			 counters[i].text);
 		cpns_print_uint(counters[i].json, fmt, mnl_attr_get_u64(a));
-		first = false;
+		done = true;
 	}
 	return 0;
 }
@@ -76,12 +78,17 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 
 	(void)data;
+	const char *first = "";
+
 	cpns_print_open_object(NULL);
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID)
-			cpns_print_uint("group", "group %" PRIu64 ":\n",
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID) {
+			cpns_print_uint("group", "group %" PRIu64 ":",
 					mnl_attr_get_u32(a));
-	print_stats_attrs(nlh, "");
+			first = "\n";
+		}
+	}
+	print_stats_attrs(nlh, first, "\n");
 	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;
