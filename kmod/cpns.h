@@ -40,24 +40,30 @@ struct cpns_counters {
  * struct cpns_key - one cached Group Key of a Service Group
  * @rcu: freed (and wiped) after a grace period
  * @epoch: key epoch
- * @installed: install time, Unix seconds
- * @expires: Unix seconds at which it is retired; 0 for never
- * @retire_at: as previous key, when its grace period ends; 0 otherwise
+ * @installed: install time, Unix seconds (reported)
+ * @expires: Unix seconds at which it is retired, 0 for never (reported)
+ * @dead_at: cpns_clock() time at which it is retired; 0 for never
+ * @notice_at: cpns_clock() time of the key-expiring event; 0 when none is
+ *	due (no expiry, or already sent)
+ * @retire_at: as previous key, cpns_clock() time its grace period ends
  * @gateway_id: the gateway whose GKDK opened it (wrapped keys)
  * @source: enum cpns_key_source
- * @noticed: the key-expiring event was sent
  * @fp: fingerprint, what replies carry instead of @key
  * @key: the Group Key
+ *
+ * Deadlines run on the boot-time clock, so stepping the wall clock can
+ * neither stretch a grace period nor cut a lifetime short.
  */
 struct cpns_key {
 	struct rcu_head rcu;
 	u64 epoch;
 	time64_t installed;
 	time64_t expires;
+	time64_t dead_at;
+	time64_t notice_at;
 	time64_t retire_at;
 	u64 gateway_id;
 	u8 source;
-	bool noticed;
 	u8 fp[CPNS_FINGERPRINT_LEN];
 	u8 key[CPNS_KEY_LEN];
 };
@@ -187,6 +193,7 @@ struct cpns_group_params {
 };
 
 struct cpns_key_params {
+	time64_t now;		/* one wall clock reading for the request */
 	u32 group_id;
 	u64 epoch;
 	u8 source;

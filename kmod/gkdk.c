@@ -93,7 +93,7 @@ int cpns_gkdk_set(struct cpns_net *cn, const u8 *data, size_t len,
 
 	lockdep_assert_held(&cn->lock);
 
-	gk = kzalloc(sizeof(*gk), GFP_KERNEL);
+	gk = kzalloc(sizeof(*gk), GFP_KERNEL_ACCOUNT);
 	if (!gk)
 		return -ENOMEM;
 	ret = parse(gk, data, len, extack);

@@ -44,6 +44,8 @@ static const struct {
 	[CPNS_KE_GKDK_HEIGHT] = {
 		M("GKDK tree height differs from the blob's"), EKEYREJECTED },
 	[CPNS_KE_GROUP] = { M("blob is for another Service Group"), EINVAL },
+	[CPNS_KE_STALE_EPOCH] = {
+		M("epoch older than the current one (replay)"), ESTALE },
 	[CPNS_KE_NOT_YET_VALID] = {
 		M("Group Key not valid yet"), EKEYREJECTED },
 	[CPNS_KE_EXPIRED] = { M("Group Key expired"), EKEYEXPIRED },
@@ -65,6 +67,7 @@ static const struct {
 int cpns_kerr(struct netlink_ext_ack *extack, enum cpns_kerr err)
 {
 	/* NL_SET_ERR_MSG() wants a literal; the table's strings are static. */
+	do_trace_netlink_extack(kerr_tab[err].msg);
 	if (extack)
 		extack->_msg = kerr_tab[err].msg;
 	return -kerr_tab[err].err;

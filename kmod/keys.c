@@ -80,14 +80,22 @@ static time64_t min_deadline(time64_t a, time64_t b)
 	return min(a, b);
 }
 
-static time64_t notice_at(const struct cpns_group *g, const struct cpns_key *k)
+/*
+ * Seconds on the boot-time clock, from 1 so that 0 can mean "no
+ * deadline".  Wall clock steps (NTP, settimeofday) do not move it.
+ */
+static time64_t cpns_clock(void)
 {
-	if (!k->expires || k->noticed)
-		return 0;
-	return max_t(time64_t, k->installed, k->expires - g->expiry_notice);
+	return ktime_get_boottime_seconds() + 1;
 }
 
-/* Act on what is due at @now, then arm the work for the next deadline. */
+/* A deadline @delta seconds after @now; far ones are capped, not wrapped. */
+static time64_t after(time64_t now, u64 delta)
+{
+	return now + (time64_t)min_t(u64, delta, 1ULL << 40);
+}
+
+/* Act on what is due at @now (cpns_clock()), then arm the work. */
 static void run_deadlines(struct cpns_net *cn, struct cpns_group *g,
 			  time64_t now)
 {
@@ -97,31 +105,38 @@ static void run_deadlines(struct cpns_net *cn, struct cpns_group *g,
 	lockdep_assert_held(&cn->lock);
 
 	prev = cn_deref(cn, g->prev);
-	if (prev && prev->expires && now >= prev->expires)
+	if (prev && prev->dead_at && now >= prev->dead_at)
 		retire_prev(cn, g, CPNS_RETIRE_REASON_LIFETIME);
 	else if (prev && now >= prev->retire_at)
 		retire_prev(cn, g, CPNS_RETIRE_REASON_GRACE);
 
 	cur = cn_deref(cn, g->cur);
-	if (cur && cur->expires && now >= cur->expires) {
+	if (cur && cur->dead_at && now >= cur->dead_at) {
 		retire_cur(cn, g, CPNS_RETIRE_REASON_LIFETIME);
-	} else if (cur && notice_at(g, cur) && now >= notice_at(g, cur)) {
-		cur->noticed = true;
+	} else if (cur && cur->notice_at && now >= cur->notice_at) {
+		cur->notice_at = 0;
 		cpns_notify_key(cn, CPNS_CMD_KEY_EXPIRING_NTF, g, cur, 0);
 	}
 
 	prev = cn_deref(cn, g->prev);
 	if (prev)
-		next = min_deadline(prev->retire_at, prev->expires);
+		next = min_deadline(prev->retire_at, prev->dead_at);
 	cur = cn_deref(cn, g->cur);
 	if (cur)
-		next = min_deadline(next, min_deadline(notice_at(g, cur),
-						       cur->expires));
-	if (next)
-		mod_delayed_work(system_wq, &g->work,
-				 next > now ? (next - now) * HZ : 0);
-	else
+		next = min_deadline(next, min_deadline(cur->notice_at,
+						       cur->dead_at));
+	if (next) {
+		/*
+		 * A far deadline (a blob valid for centuries) does not fit in
+		 * jiffies; looking again daily is cheap and never overflows.
+		 */
+		time64_t secs = next > now ? min_t(time64_t, next - now,
+						   86400) : 0;
+
+		mod_delayed_work(system_wq, &g->work, secs * HZ);
+	} else {
 		cancel_delayed_work(&g->work);
+	}
 }
 
 static void group_work(struct work_struct *work)
@@ -133,7 +148,7 @@ static void group_work(struct work_struct *work)
 	mutex_lock(&cn->lock);
 	/* A deleted group is freed once this work is cancelled or done. */
 	if (!g->dead)
-		run_deadlines(cn, g, ktime_get_real_seconds());
+		run_deadlines(cn, g, cpns_clock());
 	mutex_unlock(&cn->lock);
 }
 
@@ -157,7 +172,7 @@ struct cpns_group *cpns_group_find(struct cpns_net *cn, u32 id)
  * @p: its id and policy
  * @extack: why it was refused
  *
- * Return: 0, -EEXIST, or -ENOMEM.
+ * Return: 0, -EEXIST, -ENOSPC (CPNS_GROUP_MAX reached), or -ENOMEM.
  */
 int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 		   struct netlink_ext_ack *extack)
@@ -167,6 +182,10 @@ int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 
 	lockdep_assert_held(&cn->lock);
 
+	if (cn->ngroups >= CPNS_GROUP_MAX) {
+		NL_SET_ERR_MSG_MOD(extack, "too many Service Groups in this namespace");
+		return -ENOSPC;
+	}
 	g = kmem_cache_zalloc(group_cache, GFP_KERNEL);
 	if (!g)
 		return -ENOMEM;
@@ -179,7 +198,7 @@ int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 	g->sel = p->sel;
 	INIT_DELAYED_WORK(&g->work, group_work);
 
-	ret = xa_insert(&cn->groups, p->id, g, GFP_KERNEL);
+	ret = xa_insert(&cn->groups, p->id, g, GFP_KERNEL_ACCOUNT);
 	if (ret) {
 		kmem_cache_free(group_cache, g);
 		if (ret == -EBUSY) {
@@ -279,7 +298,7 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 		     struct cpns_key **installed,
 		     struct netlink_ext_ack *extack)
 {
-	time64_t now = ktime_get_real_seconds();
+	time64_t now = p->now, clock = cpns_clock();
 	struct cpns_key *k, *old;
 	struct cpns_group *g;
 	u32 lifetime;
@@ -302,7 +321,17 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 	if (ret)
 		return ret;
 
-	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	/*
+	 * Dead on arrival: run_deadlines() below would free the key the
+	 * caller is about to report.  Cannot happen for a wrapped key, whose
+	 * validity unwrap checked against the same @now.
+	 */
+	if (p->expires && p->expires <= now) {
+		NL_SET_ERR_MSG_MOD(extack, "Group Key expired");
+		return -EKEYEXPIRED;
+	}
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL_ACCOUNT);
 	if (!k)
 		return -ENOMEM;
 	k->epoch = p->epoch;
@@ -311,17 +340,24 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 	k->gateway_id = p->gateway_id;
 	memcpy(k->key, p->key, CPNS_KEY_LEN);
 	cpns_fingerprint(CPNS_LABEL_GK_FP, k->key, CPNS_KEY_LEN, k->fp);
+	/* Wall clock expiry for replies; the same instant on cpns_clock(). */
 	lifetime = p->lifetime ?: g->lifetime;
 	if (lifetime)
 		k->expires = now + lifetime;
 	k->expires = min_deadline(k->expires, p->expires);
+	if (k->expires) {
+		k->dead_at = after(clock, k->expires - now);
+		k->notice_at = max_t(time64_t, clock,
+				     k->dead_at - g->expiry_notice);
+	}
 
 	/* ORDER: the old previous goes before the old current replaces it. */
 	retire_prev(cn, g, CPNS_RETIRE_REASON_SUPERSEDED);
 	old = cn_deref(cn, g->cur);
 	if (old) {
-		old->retire_at = now + g->grace;
-		rcu_assign_pointer(g->prev, old);
+		old->retire_at = clock + g->grace;
+		/* Already published as current: no new object to order. */
+		RCU_INIT_POINTER(g->prev, old);
 	}
 	rcu_assign_pointer(g->cur, k);
 	g->high_epoch = p->epoch;
@@ -332,7 +368,7 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 	cn->gen++;
 
 	cpns_notify_key(cn, CPNS_CMD_KEY_INSTALLED_NTF, g, k, 0);
-	run_deadlines(cn, g, now);
+	run_deadlines(cn, g, clock);
 	*installed = k;
 	return 0;
 }
@@ -373,7 +409,7 @@ int cpns_key_del(struct cpns_net *cn, u32 group_id, u64 epoch,
 		}
 		retire_prev(cn, g, CPNS_RETIRE_REASON_DELETED);
 	}
-	run_deadlines(cn, g, ktime_get_real_seconds());
+	run_deadlines(cn, g, cpns_clock());
 	return 0;
 }
 
@@ -421,7 +457,8 @@ void cpns_keys_net_exit(struct cpns_net *cn)
 
 int __init cpns_keys_init(void)
 {
-	group_cache = KMEM_CACHE(cpns_group, 0);
+	/* Groups are made on behalf of a namespace: charge its memcg. */
+	group_cache = KMEM_CACHE(cpns_group, SLAB_ACCOUNT);
 	return group_cache ? 0 : -ENOMEM;
 }
 

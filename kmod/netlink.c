@@ -132,7 +132,7 @@ static int fill_info(struct sk_buff *skb, const struct net *net)
 	    nla_put_u32(skb, CPNS_A_INFO_MAX_TREE_HEIGHT,
 			CPNS_TREE_HEIGHT_MAX) ||
 	    nla_put_u64_64bit(skb, CPNS_A_INFO_NETNS_COOKIE, net->net_cookie,
-			      CPNS_A_INFO_UNSPEC))
+			      CPNS_A_INFO_PAD))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -307,13 +307,21 @@ err:
 
 /* Events: built only when someone listens. */
 
+/*
+ * Set before the family goes: a group's work may still retire a key
+ * until its namespace's exit cancels it, and must not multicast to a
+ * group id the core may already have handed to another family.
+ */
+static bool cpns_closing;
+
 static void notify(struct cpns_net *cn, u8 cmd, size_t size,
 		   int (*fill)(struct sk_buff *, void *), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&cpns_family, cn->net, 0))
+	if (READ_ONCE(cpns_closing) ||
+	    !genl_has_listeners(&cpns_family, cn->net, 0))
 		return;
 	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
@@ -483,6 +491,28 @@ static int cpns_gkdk_get_doit(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/*
+ * Dumps share their command's policy with the do, so the core accepts
+ * attributes a dump does not take; refuse them rather than ignore them.
+ * Checked on the first dumpit call (cb->args[5]), where cb->extack is set.
+ */
+static int dump_refuse(struct netlink_callback *cb, int allowed)
+{
+	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	unsigned int i;
+
+	if (cb->args[5]++ || !di->attrs)
+		return 0;
+	for (i = 1; i <= di->op.maxattr; i++) {
+		if (di->attrs[i] && (int)i != allowed) {
+			CPNS_ERR_ATTR(cb->extack, di->attrs[i],
+				      "attribute not taken by this dump");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* cb->args[0]: GKDKs already sent. */
 static int cpns_gkdk_get_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
@@ -491,7 +521,11 @@ static int cpns_gkdk_get_dumpit(struct sk_buff *skb,
 	struct cpns_gkdk *gk;
 	long i = 0;
 	void *hdr;
+	int ret;
 
+	ret = dump_refuse(cb, 0);
+	if (ret)
+		return ret;
 	mutex_lock(&cn->lock);
 	cb->seq = cn->gen;
 	list_for_each_entry(gk, &cn->gkdks, list) {
@@ -664,7 +698,11 @@ static int cpns_group_get_dumpit(struct sk_buff *skb,
 	struct cpns_group *g;
 	unsigned long id;
 	void *hdr;
+	int ret;
 
+	ret = dump_refuse(cb, 0);
+	if (ret)
+		return ret;
 	if (cb->args[1])
 		return 0;
 	mutex_lock(&cn->lock);
@@ -745,14 +783,21 @@ static int cpns_key_install_doit(struct sk_buff *skb, struct genl_info *info)
 	u8 key[CPNS_KEY_LEN];
 	int ret;
 
-	if (REQUIRE(info, CPNS_A_KEY_GROUP_ID, "group-id"))
-		return -EINVAL;
-	if (!tb[CPNS_A_KEY_PLAIN] == !tb[CPNS_A_KEY_WRAPPED]) {
-		CPNS_ERR_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED],
-			      "give exactly one of plain and wrapped");
+	if (REQUIRE(info, CPNS_A_KEY_GROUP_ID, "group-id")) {
 		ret = -EINVAL;
 		goto out;
 	}
+	if (!tb[CPNS_A_KEY_PLAIN] == !tb[CPNS_A_KEY_WRAPPED]) {
+		if (tb[CPNS_A_KEY_WRAPPED])
+			CPNS_ERR_ATTR(info->extack, tb[CPNS_A_KEY_WRAPPED],
+				      "give exactly one of plain and wrapped");
+		else
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "give exactly one of plain and wrapped");
+		ret = -EINVAL;
+		goto out;
+	}
+	p.now = ktime_get_real_seconds();
 	p.group_id = nla_get_u32(tb[CPNS_A_KEY_GROUP_ID]);
 	p.lifetime = get_u32_or(info, CPNS_A_KEY_LIFETIME, 0);
 	if (tb[CPNS_A_KEY_PLAIN]) {
@@ -844,11 +889,14 @@ static int cpns_key_get_dumpit(struct sk_buff *skb,
 	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
 	struct cpns_net *cn = cpns_net(sock_net(skb->sk));
 	struct cpns_key *keys[2];
+	unsigned long id, start, last;
 	struct cpns_group *g;
-	unsigned long id, last;
 	void *hdr;
 	int i;
 
+	i = dump_refuse(cb, CPNS_A_KEY_GROUP_ID);
+	if (i)
+		return i;
 	if (cb->args[2])
 		return 0;
 	last = ULONG_MAX;
@@ -859,12 +907,14 @@ static int cpns_key_get_dumpit(struct sk_buff *skb,
 	}
 	mutex_lock(&cn->lock);
 	cb->seq = cn->gen;
-	xa_for_each_range(&cn->groups, id, g, cb->args[0], last) {
+	start = cb->args[0];
+	xa_for_each_range(&cn->groups, id, g, start, last) {
 		keys[0] = rcu_dereference_protected(g->cur,
 						    lockdep_is_held(&cn->lock));
 		keys[1] = rcu_dereference_protected(g->prev,
 						    lockdep_is_held(&cn->lock));
-		for (i = cb->args[1]; i < 2; i++) {
+		/* Resume inside the group we stopped in, if it still exists. */
+		for (i = id == start ? cb->args[1] : 0; i < 2; i++) {
 			if (!keys[i])
 				continue;
 			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
@@ -880,7 +930,6 @@ static int cpns_key_get_dumpit(struct sk_buff *skb,
 			}
 			genlmsg_end(skb, hdr);
 		}
-		cb->args[1] = 0;
 	}
 	cb->args[2] = 1;
 	mutex_unlock(&cn->lock);
@@ -1052,5 +1101,6 @@ int __init cpns_netlink_init(void)
  */
 void cpns_netlink_exit(void)
 {
+	WRITE_ONCE(cpns_closing, true);
 	genl_unregister_family(&cpns_family);
 }

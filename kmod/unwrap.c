@@ -288,6 +288,12 @@ struct wrap_buf {
 	u8 wk[CPNS_KEY_LEN];
 };
 
+/* gcm_open() reads aad and ct as one buffer. */
+static_assert(offsetof(struct wrap_buf, ct) ==
+	      offsetof(struct wrap_buf, aad) + sizeof_field(struct wrap_buf, aad));
+
+static const u8 zero_key[CPNS_KEY_LEN];
+
 static int open_blob(struct cpns_net *cn, const u8 *blob, size_t len,
 		     const struct gk_hdr *h, const u8 *node_key, size_t i,
 		     u8 *gk)
@@ -338,6 +344,12 @@ out:
 		kvfree(seal);
 	}
 	kfree_sensitive(wb);
+	/*
+	 * The transforms outlive this call: leave no node key (HMAC keeps
+	 * its padded states) nor GKEK schedule in them.
+	 */
+	crypto_shash_setkey(cn->hmac, zero_key, CPNS_KEY_LEN);
+	crypto_aead_setkey(cn->aead, zero_key, CPNS_KEY_LEN);
 	return ret;
 }
 
@@ -347,7 +359,8 @@ out:
  * @g: the group it must be for; refusals count there and namespace-wide
  * @blob: the encrypted Group Key
  * @len: its length
- * @p: out: epoch, gateway, expiry and source of the key
+ * @p: in: the request's clock reading; out: epoch, gateway, expiry and
+ *	source of the key
  * @key: out: the Group Key, CPNS_KEY_LEN bytes; the caller wipes it
  * @extack: why it was refused, with the reference's message
  *
@@ -389,7 +402,12 @@ int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
 		count(&cn->stats.refused_malformed, &g->stats.refused_malformed);
 		return cpns_kerr(extack, ret);
 	}
-	now = ktime_get_real_seconds();
+	/* An older epoch is a replay: refuse it before any cryptography. */
+	if (g->has_epoch && h.epoch < g->high_epoch) {
+		count(&cn->stats.refused_stale, &g->stats.refused_stale);
+		return cpns_kerr(extack, CPNS_KE_STALE_EPOCH);
+	}
+	now = p->now;
 	if (now < 0 || (u64)now < h.valid_from) {
 		count(&cn->stats.refused_expired, &g->stats.refused_expired);
 		return cpns_kerr(extack, CPNS_KE_NOT_YET_VALID);

@@ -134,4 +134,26 @@ TEST_F(keys, group_del_and_dump)
 	EXPECT_EQ(-ENOENT, group_get(&self->nl, 5, &e));
 }
 
+TEST_F(keys, dumps_refuse_attributes_they_do_not_take)
+{
+	struct nlmsghdr *req;
+	struct epochs e = { 0 };
+
+	ASSERT_EQ(0, group_new(&self->nl, 3, 30));
+	/* A group dump takes no filter: an id is refused, not ignored. */
+	req = cpns_nl_request(&self->nl, CPNS_CMD_GROUP_GET, NLM_F_DUMP);
+	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, 3);
+	EXPECT_EQ(-EINVAL, cpns_nl_talk(&self->nl, req, group_cb, &e));
+	EXPECT_STREQ("cpns: attribute not taken by this dump", self->nl.extack);
+	/* A key dump filters by group, but not by epoch. */
+	req = cpns_nl_request(&self->nl, CPNS_CMD_KEY_GET, NLM_F_DUMP);
+	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, 3);
+	mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, 1);
+	EXPECT_EQ(-EINVAL, cpns_nl_talk(&self->nl, req, NULL, NULL));
+	EXPECT_STREQ("cpns: attribute not taken by this dump", self->nl.extack);
+	req = cpns_nl_request(&self->nl, CPNS_CMD_KEY_GET, NLM_F_DUMP);
+	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, 3);
+	EXPECT_EQ(0, cpns_nl_talk(&self->nl, req, NULL, NULL));
+}
+
 TEST_HARNESS_MAIN

@@ -497,8 +497,9 @@ TEST_F(key, install_wrapped_bad_input)
 	nlc_fill_key(plain, 6);
 	ASSERT_EQ(0, nlc_key_plain(c, VEC_GROUP, VEC_EPOCH + 1, plain, -1));
 	nlc_key_wrapped(c, VEC_GROUP, w.blob, w.bl);
+	/* A wrapped replay is refused before decryption, as the reference. */
 	EXPECT_REFUSED(c, -ESTALE,
-		       "cpns: epoch older than the group's newest (rollback)");
+		       "cpns: epoch older than the current one (replay)");
 	ASSERT_EQ(0, nlc_group_del(c, VEC_GROUP));
 	ASSERT_EQ(0, nlc_group_new(c, VEC_GROUP, -1, -1, -1));
 	ASSERT_EQ(0, nlc_key_plain(c, VEC_GROUP, VEC_EPOCH, plain, -1));

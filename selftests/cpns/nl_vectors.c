@@ -9,9 +9,10 @@
  * Deliberate differences, asserted as the kernel's own answers:
  *  - gkdk_gateway: the kernel looks the GKDK up by the blob's gateway, so
  *    it answers ENOKEY "cpns: no GKDK for the blob's gateway";
- *  - stale_epoch: the kernel's epoch rule applies at install: the group
- *    first gets a plain key at expect_min_epoch, and the blob is then
- *    refused as a rollback (ESTALE);
+ *  - stale_epoch: the kernel's minimum epoch is the group's newest, so
+ *    the group first gets a plain key at expect_min_epoch; the blob is
+ *    then refused with the reference's "replay" refusal, before any
+ *    cryptography;
  *  - blobs or GKDKs outside the spec's length bounds (wrapped-min-len,
  *    gkdk-min-len, gkdk-max-len) are refused by the netlink policy before
  *    the parser sees them: ERANGE "binary attribute size out of range";
@@ -99,10 +100,6 @@ static void expected(int code, int *err, const char **msg)
 	case CPNS_KE_GKDK_GATEWAY:
 		*err = -ENOKEY;
 		*msg = "cpns: no GKDK for the blob's gateway";
-		break;
-	case CPNS_KE_STALE_EPOCH:
-		*err = -ESTALE;
-		*msg = "cpns: epoch older than the group's newest (rollback)";
 		break;
 	default: {
 		/* The reference's text after the module's name. */

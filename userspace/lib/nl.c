@@ -111,16 +111,25 @@ static int error_cb(const struct nlmsghdr *nlh, struct ext_ack *ea)
 	return MNL_CB_ERROR;
 }
 
-static int done_cb(const struct nlmsghdr *nlh)
+/* A dump that failed reports its error, and its extack, in DONE. */
+static int done_cb(const struct nlmsghdr *nlh, struct ext_ack *ea)
 {
 	const int *err = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
 
-	/* A dump that failed part-way reports its error in DONE. */
-	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int)) && *err < 0) {
-		errno = -*err;
-		return MNL_CB_ERROR;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(int)) || *err >= 0)
+		return MNL_CB_STOP;
+	if (ea && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
+		mnl_attr_for_each(a, nlh, sizeof(int)) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING)) {
+				strncpy(ea->msg, mnl_attr_get_str(a), 255);
+				ea->msg[255] = '\0';
+			}
+		}
 	}
-	return MNL_CB_STOP;
+	errno = -*err;
+	return MNL_CB_ERROR;
 }
 
 /*
@@ -160,7 +169,7 @@ static int talk(struct mnl_socket *sock, char *buf, struct nlmsghdr *req,
 				break;
 			case NLMSG_DONE:
 				intr |= nlh->nlmsg_flags & NLM_F_DUMP_INTR;
-				ret = done_cb(nlh);
+				ret = done_cb(nlh, ea);
 				break;
 			case NLMSG_NOOP:
 			case NLMSG_OVERRUN:

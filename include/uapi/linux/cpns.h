@@ -22,6 +22,7 @@
 #define CPNS_WRAPPED_MIN_LEN	188	/* encrypted Group Key, one entry */
 #define CPNS_WRAPPED_MAX_LEN	65531	/* what one attribute carries */
 #define CPNS_GKDK_MAX		64	/* GKDKs (gateways) per namespace */
+#define CPNS_GROUP_MAX		1048576	/* Service Groups per namespace */
 
 /* Broadcast-encryption schemes a wrapped Group Key may use. */
 enum cpns_scheme {
@@ -79,6 +80,7 @@ enum {
 	CPNS_A_INFO_CIPHERS,		/* nest of u32 enum cpns_cipher */
 	CPNS_A_INFO_MAX_TREE_HEIGHT,	/* u32: largest key tree accepted */
 	CPNS_A_INFO_NETNS_COOKIE,	/* u64: namespace the reply is about */
+	CPNS_A_INFO_PAD,
 
 	__CPNS_A_INFO_MAX,
 	CPNS_A_INFO_MAX = __CPNS_A_INFO_MAX - 1
