@@ -958,4 +958,55 @@ FIXTURE_TEARDOWN(name) \
 #define VEC_EPOCH	5
 #define VEC_TIME	(1767225600 + 3600)	/* inside the blobs' window */
 
+/*
+ * Fill a namespace: CPNS_GKDK_MAX GKDKs, @groups groups (every
+ * @lifetime_every-th with a @lifetime, so its work is pending) and two
+ * epochs of plain keys in each.  Returns the number of refused requests.
+ */
+static inline int nlc_fill_namespace(struct nlc *c, uint32_t groups,
+				     uint32_t lifetime_every,
+				     uint32_t lifetime)
+{
+	uint8_t key[CPNS_KEY_LEN];
+	struct nlc_batch b;
+	size_t len;
+	uint8_t *gk = nlc_vec_field(VEC_OPEN, VEC_GOOD, "gkdk", &len);
+	uint32_t id;
+	int errs = 0, i, e;
+
+	if (!gk || nlc_batch_init(c, &b, 1 << 20)) {
+		free(gk);
+		return -1;
+	}
+	for (i = 0; i < CPNS_GKDK_MAX; i++) {
+		gk[15] = i;
+		if (nlc_gkdk_set(c, gk, len))
+			errs++;
+	}
+	for (id = 1; id <= groups; id++) {
+		nlc_batch_msg(c, &b, CPNS_CMD_GROUP_NEW);
+		nlc_batch_u32(&b, CPNS_A_GROUP_ID, id);
+		if (id % lifetime_every == 0)
+			nlc_batch_u32(&b, CPNS_A_GROUP_LIFETIME, lifetime);
+		if (b.n == 2000)
+			errs += nlc_batch_flush(c, &b);
+	}
+	errs += nlc_batch_flush(c, &b);
+	for (e = 1; e <= 2; e++) {
+		for (id = 1; id <= groups; id++) {
+			nlc_fill_key(key, id * 2 + e);
+			nlc_batch_msg(c, &b, CPNS_CMD_KEY_INSTALL);
+			nlc_batch_u32(&b, CPNS_A_KEY_GROUP_ID, id);
+			nlc_batch_u64(&b, CPNS_A_KEY_EPOCH, e);
+			nlc_batch_attr(&b, CPNS_A_KEY_PLAIN, key, sizeof(key));
+			if (b.n == 1000)
+				errs += nlc_batch_flush(c, &b);
+		}
+		errs += nlc_batch_flush(c, &b);
+	}
+	nlc_batch_free(&b);
+	free(gk);
+	return errs;
+}
+
 #endif /* CPNS_NL_COMMON_H */

@@ -132,49 +132,6 @@ static long slab_kb(void)
 #define NS_GROUPS 20000
 
 /* Fill a namespace: groups with two keys each, GKDKs, pending timers. */
-static int fill(struct nlc *n)
-{
-	uint8_t key[CPNS_KEY_LEN];
-	struct nlc_batch b;
-	size_t len;
-	uint8_t *gk = nlc_vec_field(VEC_OPEN, VEC_GOOD, "gkdk", &len);
-	uint32_t id;
-	int e, errs = 0, i;
-
-	if (!gk || nlc_batch_init(n, &b, 1 << 20))
-		return -1;
-	for (i = 0; i < CPNS_GKDK_MAX; i++) {
-		gk[15] = i;
-		if (nlc_gkdk_set(n, gk, len))
-			return -1;
-	}
-	for (id = 1; id <= NS_GROUPS; id++) {
-		nlc_batch_msg(n, &b, CPNS_CMD_GROUP_NEW);
-		nlc_batch_u32(&b, CPNS_A_GROUP_ID, id);
-		/* Some with a lifetime, so their works are pending. */
-		if (id % 10 == 0)
-			nlc_batch_u32(&b, CPNS_A_GROUP_LIFETIME, 60);
-		if (b.n == 2000)
-			errs += nlc_batch_flush(n, &b);
-	}
-	errs += nlc_batch_flush(n, &b);
-	for (e = 1; e <= 2; e++) {
-		for (id = 1; id <= NS_GROUPS; id++) {
-			nlc_fill_key(key, id * 2 + e);
-			nlc_batch_msg(n, &b, CPNS_CMD_KEY_INSTALL);
-			nlc_batch_u32(&b, CPNS_A_KEY_GROUP_ID, id);
-			nlc_batch_u64(&b, CPNS_A_KEY_EPOCH, e);
-			nlc_batch_attr(&b, CPNS_A_KEY_PLAIN, key, sizeof(key));
-			if (b.n == 1000)
-				errs += nlc_batch_flush(n, &b);
-		}
-		errs += nlc_batch_flush(n, &b);
-	}
-	nlc_batch_free(&b);
-	free(gk);
-	return errs;
-}
-
 TEST_F_TIMEOUT(netns, deletion_frees_everything, 150)
 {
 	long base, full = 0, after = 0;
@@ -196,7 +153,7 @@ TEST_F_TIMEOUT(netns, deletion_frees_everything, 150)
 		CHECK(!unshare(CLONE_NEWNET));
 		CHECK(!nlc_open(&n));
 		CHECK(!nlc_open_events(&nev));	/* a subscriber, too */
-		CHECK(fill(&n) == 0);
+		CHECK(nlc_fill_namespace(&n, NS_GROUPS, 10, 60) == 0);
 		CHECK(!nlc_stats(&n, 0, &s));
 		CHECK(s.v[CPNS_A_STATS_GROUPS] == NS_GROUPS);
 		CHECK(s.v[CPNS_A_STATS_KEYS] == 2 * NS_GROUPS);

@@ -13,46 +13,6 @@
 
 #define NG 3000
 
-static int fill(struct nlc *c, uint32_t groups)
-{
-	uint8_t key[CPNS_KEY_LEN];
-	struct nlc_batch b;
-	size_t len;
-	uint8_t *gk = nlc_vec_field(VEC_OPEN, VEC_GOOD, "gkdk", &len);
-	uint32_t id;
-	int errs = 0, i, e;
-
-	if (!gk || nlc_batch_init(c, &b, 1 << 20))
-		return -1;
-	for (i = 0; i < CPNS_GKDK_MAX; i++) {
-		gk[15] = i;
-		if (nlc_gkdk_set(c, gk, len))
-			errs++;
-	}
-	for (id = 1; id <= groups; id++) {
-		nlc_batch_msg(c, &b, CPNS_CMD_GROUP_NEW);
-		nlc_batch_u32(&b, CPNS_A_GROUP_ID, id);
-		if (id % 3 == 0)
-			nlc_batch_u32(&b, CPNS_A_GROUP_LIFETIME, 120);
-	}
-	errs += nlc_batch_flush(c, &b);
-	for (e = 1; e <= 2; e++) {
-		for (id = 1; id <= groups; id++) {
-			nlc_fill_key(key, id + e);
-			nlc_batch_msg(c, &b, CPNS_CMD_KEY_INSTALL);
-			nlc_batch_u32(&b, CPNS_A_KEY_GROUP_ID, id);
-			nlc_batch_u64(&b, CPNS_A_KEY_EPOCH, e);
-			nlc_batch_attr(&b, CPNS_A_KEY_PLAIN, key, sizeof(key));
-			if (b.n == 1000)
-				errs += nlc_batch_flush(c, &b);
-		}
-		errs += nlc_batch_flush(c, &b);
-	}
-	nlc_batch_free(&b);
-	free(gk);
-	return errs;
-}
-
 static uint64_t nkeys(struct nlc *c)
 {
 	struct nlc_stats s;
@@ -93,7 +53,7 @@ TEST_F_TIMEOUT(unload, thousands_of_keys, 120)
 
 		/* A second namespace, alive across the unload. */
 		if (unshare(CLONE_NEWNET) || nlc_open(&n) ||
-		    nlc_open_events(&nev) || fill(&n, NG / 3) ||
+		    nlc_open_events(&nev) || nlc_fill_namespace(&n, NG / 3, 3, 120) ||
 		    nkeys(&n) != 2 * (NG / 3))
 			_exit(1);
 		nlc_close(&n);
@@ -114,7 +74,7 @@ TEST_F_TIMEOUT(unload, thousands_of_keys, 120)
 
 	ASSERT_EQ(0, nlc_open(&c));
 	ASSERT_EQ(0, nlc_open_events(&ev));
-	ASSERT_EQ(0, fill(&c, NG));
+	ASSERT_EQ(0, nlc_fill_namespace(&c, NG, 3, 120));
 	EXPECT_EQ(2 * NG, nkeys(&c));
 	nlc_close(&c);
 
