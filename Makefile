@@ -42,6 +42,7 @@ LIB_HDR := $(wildcard userspace/lib/*.h) include/uapi/linux/cpns.h
 LIB := $(B)/lib/libcpns.a
 ASAN_LIB := $(B)/asan/lib/libcpns.a
 CPNSCTL := $(B)/cpnsctl
+ASAN_CPNSCTL := $(B)/asan/cpnsctl
 TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/tests/%)
 ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
 TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
@@ -84,7 +85,7 @@ install: $(CPNSCTL)
 
 userspace: $(CPNSCTL) $(TOOLS) tests
 
-tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES)
+tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES) $(ASAN_CPNSCTL)
 
 # Quiet and idempotent: apt runs only when something is missing.
 deps:
@@ -122,6 +123,12 @@ $(ASAN_LIB): $(LIB_SRC:userspace/lib/%.c=$(B)/asan/lib/%.o)
 $(CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) -o $@ $(CTL_SRC) $(LIB) $(LDLIBS)
+
+# The VM tests drive this one: every cpnsctl run there is checked by
+# ASan, UBSan and LeakSanitizer.
+$(ASAN_CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) $(SAN) -o $@ $(CTL_SRC) $(ASAN_LIB) $(LDLIBS)
 
 $(B)/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(LIB) $(KSFT)
 	@mkdir -p $(@D)

@@ -5,7 +5,7 @@
 # with their exact text and JSON, the refusals with the kernel's reason
 # and the argument at fault, and key bytes kept off the command line.
 . ./common.sh
-plan 42
+plan 44
 
 cpns_unload
 modprobe cpns
@@ -120,6 +120,13 @@ check_fails "a wrapped key for another group is refused" 1 \
 	cpnsctl key add group 8 wrapped file "$tmp/blob"
 
 date -s "@$((clock + 5))" >/dev/null
+head -c 65531 /dev/zero >"$tmp/big"
+check_fails "the largest wrapped key reaches the kernel whole" 1 \
+	'key add: Protocol not supported: cpns: unsupported format version \(argument "wrapped"\)' \
+	cpnsctl key add group 8 wrapped file "$tmp/big"
+head -c 65532 /dev/zero >"$tmp/big"
+check_fails "a larger key file is refused before sending" 2 \
+	'is larger than 65531 bytes' cpnsctl key add group 8 wrapped file "$tmp/big"
 
 # Counters
 check_eq "stats: JSON counters (groups gkdks stale conflict)" "3 1 1 2" \

@@ -75,7 +75,14 @@ echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
 # Project binaries and tests.
-install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
+# The sanitized build when there is one: the VM tests then check every
+# cpnsctl run with ASan, UBSan and LeakSanitizer.
+if [ -x "$B/asan/cpnsctl" ]; then
+	copy_with_libs "$B/asan/cpnsctl"
+	install -m 0755 "$B/asan/cpnsctl" "$root/usr/sbin/cpnsctl"
+else
+	install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
+fi
 for t in "$B"/vmtests/*; do
 	[ -x "$t" ] && copy_with_libs "$t" && cp "$t" "$root/tests/"
 done

@@ -46,6 +46,11 @@ for t in *; do
 		echo "not ok - $t: reported no result"
 		rc=1
 	fi
+	# So is any sanitizer report from the programs it ran.
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then
+		echo "not ok - $t: a sanitizer reported an error"
+		rc=1
+	fi
 	# Any kernel warning is a failure of the test that caused it.
 	if dmesg | grep -qE 'BUG:|WARNING:|Oops|general protection|Call Trace:|KASAN|UBSAN|lockdep'; then
 		echo "not ok - $t: kernel log shows a warning"

@@ -252,7 +252,7 @@ int cpns_nl_open(struct cpns_nl *nl)
 
 	memset(nl, 0, sizeof(*nl));
 	nl->buf = malloc(CPNS_NL_BUFSIZE);
-	nl->req = malloc(CPNS_NL_BUFSIZE);
+	nl->req = malloc(CPNS_NL_REQSIZE);
 	if (!nl->buf || !nl->req) {
 		ret = -ENOMEM;
 		goto err;

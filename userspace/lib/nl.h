@@ -12,6 +12,8 @@
 
 /* Large enough for a full dump message (the kernel sends up to 32 KiB). */
 #define CPNS_NL_BUFSIZE 32768
+/* A request: the largest attribute (a 65,531-byte wrapped key) and room. */
+#define CPNS_NL_REQSIZE (65536 + 4096)
 
 struct cpns_nl {
 	struct mnl_socket *sock;
@@ -24,7 +26,7 @@ struct cpns_nl {
 	uint32_t extack_off;	/* offset of the attribute at fault, or 0 */
 	uint32_t extack_miss;	/* type of the attribute missing, or 0 */
 	char *buf;		/* CPNS_NL_BUFSIZE bytes, for replies */
-	char *req;		/* CPNS_NL_BUFSIZE bytes, the request */
+	char *req;		/* CPNS_NL_REQSIZE bytes, the request */
 };
 
 int cpns_nl_open(struct cpns_nl *nl);
