@@ -5,7 +5,7 @@
 # against two namespaces, and monitor catching a scripted install and
 # retire sequence in order.
 . ./common.sh
-plan 9
+plan 11
 
 cpns_unload
 modprobe cpns
@@ -27,6 +27,12 @@ check_eq "-b applied the lines before the error only" "11 12" \
 check_fails "-b with a usage error names the line" 2 \
 	'^cpnsctl: line 1: group: unknown command "bogus"' \
 	bash -c "echo 'group bogus' | cpnsctl -b -"
+check_fails "-b names the line of a missing key file" 1 \
+	'^cpnsctl: line 2: file /nonexistent: No such file or directory' \
+	bash -c "printf 'group show\r\nkey add group 11 epoch 1 plain file /nonexistent\n' | cpnsctl -b -"
+check_fails "-b - refuses key bytes from the same standard input" 2 \
+	'line 1: key add: "file -": standard input is the batch' \
+	bash -c "echo 'key add group 11 epoch 1 plain file -' | cpnsctl -b -"
 
 ip netns add a
 ip netns add b

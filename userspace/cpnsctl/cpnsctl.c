@@ -57,6 +57,20 @@ static int cmd_help(struct cpnsctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* An error of the current command, with its batch line. */
+void cpnsctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cpnsctl: ", stderr);
+	if (line_no)
+		fprintf(stderr, "line %d: ", line_no);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 int cpnsctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -90,6 +104,9 @@ int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
 
 	if (req && attrs) {
 		type = cpns_nl_bad_attr(&ctl->nl, req, &nest);
+		/* Inside a nest (the selector), name the nest's argument. */
+		if (nest)
+			type = nest;
 		if (!type)
 			type = (int)ctl->nl.extack_miss;
 		if (type > 0 && (size_t)type < attrs->n)
@@ -146,12 +163,11 @@ int cpnsctl_connect(struct cpnsctl *ctl)
 		return EXIT_OK;
 	ret = cpns_nl_open(&ctl->nl);
 	if (ret == -ENOENT) {
-		fprintf(stderr,
-			"cpnsctl: the cpns generic netlink family is not registered (is cpns.ko loaded? try \"modprobe cpns\")\n");
+		cpnsctl_err("the cpns generic netlink family is not registered (is cpns.ko loaded? try \"modprobe cpns\")");
 		return EXIT_FAIL;
 	}
 	if (ret) {
-		fprintf(stderr, "cpnsctl: netlink: %s\n", strerror(-ret));
+		cpnsctl_err("netlink: %s", strerror(-ret));
 		return EXIT_FAIL;
 	}
 	ctl->nl_open = true;
@@ -179,14 +195,14 @@ static int split(char *line, char **argv, int max)
 	char *p = line;
 
 	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == '\n')
+		while (*p && strchr(" \t\r\n", *p))
 			*p++ = '\0';
 		if (!*p || *p == '#')
 			break;
 		if (argc == max)
 			return -1;
 		argv[argc++] = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+		while (*p && !strchr(" \t\r\n", *p))
 			p++;
 	}
 	*p = '\0';
@@ -217,6 +233,10 @@ static int run_batch(struct cpnsctl *ctl, const char *path)
 		ret = run(ctl, argc, argv);
 		if (ret)
 			break;
+	}
+	if (!ret && ferror(f)) {
+		cpnsctl_err("-b %s: %s", path, strerror(errno));
+		ret = EXIT_FAIL;
 	}
 	free(line);
 	if (f != stdin)

@@ -40,6 +40,22 @@ int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
 int cpnsctl_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/*
+ * What a reply's attribute must be before it is read: the kernel is
+ * trusted, but a short attribute must not make us read past it.  A
+ * binary with len 0 may have any length.
+ */
+struct attr_check {
+	enum mnl_attr_data_type type;
+	uint16_t len;
+};
+
+int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr *nest,
+		const struct attr_check *checks, int max,
+		const struct nlattr **tb);
+const char *scheme_name(uint32_t scheme);
+void cpnsctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* util.c: argument parsing that names the argument on failure. */
 int arg_u32(const char *kw, const char *s, uint32_t max, uint32_t *v);
 int arg_u64(const char *kw, const char *s, uint64_t *v);
@@ -60,6 +76,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
 
 /* Shared by the objects that show keys and groups in several places. */
 int print_key_msg(const struct nlmsghdr *nlh, void *data);
+void print_gkdk_msg(const struct nlmsghdr *nlh);
 int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
 		      const char *indent);
 

@@ -36,11 +36,6 @@ static void gkdk_usage(FILE *f)
 		"       cpnsctl gkdk flush\n");
 }
 
-static const char *scheme_name(uint32_t s)
-{
-	return s == CPNS_SCHEME_CS ? "complete-subtree" : "unknown";
-}
-
 static void print_gateway(const char *key, const char *fmt, uint64_t id)
 {
 	char s[24];
@@ -50,21 +45,27 @@ static void print_gateway(const char *key, const char *fmt, uint64_t id)
 	cpns_print_string(key, fmt, s);
 }
 
-static int gkdk_cb(const struct nlmsghdr *nlh, void *data)
+static const struct attr_check gkdk_checks[CPNS_A_GKDK_MAX + 1] = {
+	[CPNS_A_GKDK_GATEWAY_ID] = { MNL_TYPE_U64, 0 },
+	[CPNS_A_GKDK_SCHEME] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GKDK_HEIGHT] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GKDK_SLOT] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GKDK_SET_ID] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GKDK_FINGERPRINT] = { MNL_TYPE_BINARY, CPNS_FINGERPRINT_LEN },
+};
+
+/**
+ * print_gkdk_msg() - print the GKDK fields of a reply or an event
+ * @nlh: the message
+ */
+void print_gkdk_msg(const struct nlmsghdr *nlh)
 {
-	const struct nlattr *tb[CPNS_A_GKDK_MAX + 1] = { NULL };
-	const struct nlattr *a;
+	const struct nlattr *tb[CPNS_A_GKDK_MAX + 1];
 
-	(void)data;
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) <= CPNS_A_GKDK_MAX)
-			tb[mnl_attr_get_type(a)] = a;
-	if (!tb[CPNS_A_GKDK_GATEWAY_ID])
-		return MNL_CB_OK;
-
-	cpns_print_open_object(NULL);
-	print_gateway("gateway", "gateway %s",
-		      mnl_attr_get_u64(tb[CPNS_A_GKDK_GATEWAY_ID]));
+	parse_attrs(nlh, NULL, gkdk_checks, CPNS_A_GKDK_MAX, tb);
+	if (tb[CPNS_A_GKDK_GATEWAY_ID])
+		print_gateway("gateway", "gateway %s",
+			      mnl_attr_get_u64(tb[CPNS_A_GKDK_GATEWAY_ID]));
 	if (tb[CPNS_A_GKDK_SLOT])
 		cpns_print_uint("slot", " slot %" PRIu64,
 				mnl_attr_get_u32(tb[CPNS_A_GKDK_SLOT]));
@@ -81,6 +82,13 @@ static int gkdk_cb(const struct nlmsghdr *nlh, void *data)
 		print_fingerprint("fingerprint", " fingerprint %s",
 				  mnl_attr_get_payload(tb[CPNS_A_GKDK_FINGERPRINT]),
 				  mnl_attr_get_payload_len(tb[CPNS_A_GKDK_FINGERPRINT]));
+}
+
+static int gkdk_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)data;
+	cpns_print_open_object(NULL);
+	print_gkdk_msg(nlh);
 	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;
@@ -95,6 +103,8 @@ static int gkdk_set(struct cpnsctl *ctl, int argc, char **argv)
 
 	if (argc != 2 || strcmp(argv[0], "file"))
 		return cpnsctl_usage_error("gkdk set: expected \"file PATH\" (key bytes are never taken from the command line)");
+	if (!strcmp(argv[1], "-") && ctl->batch && !strcmp(ctl->batch, "-"))
+		return cpnsctl_usage_error("gkdk set: \"file -\": standard input is the batch");
 	if (read_secret("file", argv[1], buf, sizeof(buf), &len))
 		return EXIT_FAIL;
 	ret = cpnsctl_connect(ctl);
@@ -168,7 +178,7 @@ static int gkdk_show(struct cpnsctl *ctl, int argc, char **argv)
 		return ret;
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GKDK_GET, NLM_F_DUMP);
 	cpns_print_open_array(NULL, NULL);
-	ret = cpns_nl_dump(&ctl->nl, req, NULL, gkdk_cb, NULL);
+	ret = cpns_nl_dump(&ctl->nl, req, gkdk_cb, NULL);
 	cpns_print_close_array(NULL);
 	if (ret)
 		return cpnsctl_nl_error(ctl, "gkdk show", NULL, NULL, ret);
@@ -187,21 +197,16 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
 		if (mnl_attr_get_type(a) == CPNS_A_GKDK_GATEWAY_ID &&
+		    !mnl_attr_validate(a, MNL_TYPE_U64) &&
 		    ids->n < CPNS_GKDK_MAX)
 			ids->id[ids->n++] = mnl_attr_get_u64(a);
 	return MNL_CB_OK;
 }
 
-static int reset_ids(void *data)
-{
-	((struct ids *)data)->n = 0;
-	return 0;
-}
-
 static int gkdk_flush(struct cpnsctl *ctl, int argc, char **argv)
 {
 	struct nlmsghdr *req;
-	struct ids ids;
+	struct ids ids = { .n = 0 };
 	size_t i;
 	int ret;
 
@@ -212,7 +217,7 @@ static int gkdk_flush(struct cpnsctl *ctl, int argc, char **argv)
 	if (ret)
 		return ret;
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GKDK_GET, NLM_F_DUMP);
-	ret = cpns_nl_dump(&ctl->nl, req, reset_ids, collect_cb, &ids);
+	ret = cpns_nl_dump(&ctl->nl, req, collect_cb, &ids);
 	if (ret)
 		return cpnsctl_nl_error(ctl, "gkdk flush", NULL, NULL, ret);
 	for (i = 0; i < ids.n; i++) {

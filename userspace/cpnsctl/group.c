@@ -45,31 +45,45 @@ static void group_usage(FILE *f)
 		"       cpnsctl group flush\n");
 }
 
+static const struct attr_check selector_checks[CPNS_A_SELECTOR_MAX + 1] = {
+	[CPNS_A_SELECTOR_FAMILY] = { MNL_TYPE_U16, 0 },
+	[CPNS_A_SELECTOR_DADDR] = { MNL_TYPE_BINARY, 0 },
+	[CPNS_A_SELECTOR_PREFIX_LEN] = { MNL_TYPE_U8, 0 },
+	[CPNS_A_SELECTOR_DPORT] = { MNL_TYPE_U16, 0 },
+};
+
+static const struct attr_check group_checks[CPNS_A_GROUP_MAX + 1] = {
+	[CPNS_A_GROUP_ID] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GROUP_GRACE] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GROUP_LIFETIME] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GROUP_REPLAY_WINDOW] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GROUP_EXPIRY_NOTICE] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_GROUP_SELECTOR] = { MNL_TYPE_NESTED, 0 },
+	[CPNS_A_GROUP_CURRENT_EPOCH] = { MNL_TYPE_U64, 0 },
+	[CPNS_A_GROUP_PREVIOUS_EPOCH] = { MNL_TYPE_U64, 0 },
+};
+
 static void print_selector(const struct nlattr *nest)
 {
-	const struct nlattr *a, *daddr = NULL;
-	uint16_t family = 0, dport = 0;
+	const struct nlattr *tb[CPNS_A_SELECTOR_MAX + 1];
 	char addr[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
+	uint16_t family, dport = 0;
 	uint8_t plen = 0;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
-		case CPNS_A_SELECTOR_FAMILY:
-			family = mnl_attr_get_u16(a);
-			break;
-		case CPNS_A_SELECTOR_DADDR:
-			daddr = a;
-			break;
-		case CPNS_A_SELECTOR_PREFIX_LEN:
-			plen = mnl_attr_get_u8(a);
-			break;
-		case CPNS_A_SELECTOR_DPORT:
-			dport = ntohs(mnl_attr_get_u16(a));
-			break;
-		}
-	}
-	if (!daddr || !inet_ntop(family, mnl_attr_get_payload(daddr), addr,
-				 sizeof(addr)))
+	parse_attrs(NULL, nest, selector_checks, CPNS_A_SELECTOR_MAX, tb);
+	if (!tb[CPNS_A_SELECTOR_FAMILY] || !tb[CPNS_A_SELECTOR_DADDR])
+		return;
+	family = mnl_attr_get_u16(tb[CPNS_A_SELECTOR_FAMILY]);
+	/* inet_ntop() reads 4 or 16 bytes: the attribute must have them. */
+	if (mnl_attr_get_payload_len(tb[CPNS_A_SELECTOR_DADDR]) !=
+	    (family == AF_INET ? 4u : 16u))
+		return;
+	if (tb[CPNS_A_SELECTOR_PREFIX_LEN])
+		plen = mnl_attr_get_u8(tb[CPNS_A_SELECTOR_PREFIX_LEN]);
+	if (tb[CPNS_A_SELECTOR_DPORT])
+		dport = ntohs(mnl_attr_get_u16(tb[CPNS_A_SELECTOR_DPORT]));
+	if (!inet_ntop(family, mnl_attr_get_payload(tb[CPNS_A_SELECTOR_DADDR]),
+		       addr, sizeof(addr)))
 		return;
 	snprintf(s, sizeof(s), "%s/%u", addr, plen);
 	cpns_print_open_object("selector");
@@ -97,12 +111,9 @@ static void print_secs(const char *key, const char *label, uint32_t v,
 /* Open the group's object and print its fields; false if not a group. */
 static bool group_fields(const struct nlmsghdr *nlh)
 {
-	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1] = { NULL };
-	const struct nlattr *a;
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) <= CPNS_A_GROUP_MAX)
-			tb[mnl_attr_get_type(a)] = a;
+	parse_attrs(nlh, NULL, group_checks, CPNS_A_GROUP_MAX, tb);
 	if (!tb[CPNS_A_GROUP_ID])
 		return false;
 
@@ -162,7 +173,8 @@ static int parse_prefix(const char *s, struct selector *sel)
 	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
 	unsigned long plen;
 
-	snprintf(buf, sizeof(buf), "%s", s);
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", s) >= sizeof(buf))
+		return cpnsctl_usage_error("dst: \"%.16s...\" is too long", s);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = '\0';
@@ -272,7 +284,8 @@ static int id_arg(const char *cmd, int argc, char **argv, uint32_t *id)
 	return arg_u32("ID", argv[0], UINT32_MAX, id) ? EXIT_USAGE : EXIT_OK;
 }
 
-static int group_del_one(struct cpnsctl *ctl, uint32_t id)
+/* @gone_ok: a flush may race another deleter; a group gone is fine. */
+static int group_del_one(struct cpnsctl *ctl, uint32_t id, bool gone_ok)
 {
 	struct nlmsghdr *req;
 	int ret;
@@ -280,6 +293,8 @@ static int group_del_one(struct cpnsctl *ctl, uint32_t id)
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_DEL, 0);
 	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, id);
 	ret = cpns_nl_talk(&ctl->nl, req, NULL, NULL);
+	if (ret == -ENOENT && gone_ok)
+		return EXIT_OK;
 	if (ret)
 		return cpnsctl_nl_error(ctl, "group del", req, &group_attrs, ret);
 	return EXIT_OK;
@@ -293,7 +308,7 @@ static int group_del(struct cpnsctl *ctl, int argc, char **argv)
 	ret = id_arg("del", argc, argv, &id);
 	if (!ret)
 		ret = cpnsctl_connect(ctl);
-	return ret ? ret : group_del_one(ctl, id);
+	return ret ? ret : group_del_one(ctl, id, false);
 }
 
 struct ids {
@@ -308,7 +323,8 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t *p;
 
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != CPNS_A_GROUP_ID)
+		if (mnl_attr_get_type(a) != CPNS_A_GROUP_ID ||
+		    mnl_attr_validate(a, MNL_TYPE_U32))
 			continue;
 		if (ids->n == ids->cap) {
 			ids->cap = ids->cap ? 2 * ids->cap : 64;
@@ -324,12 +340,6 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int reset_ids(void *data)
-{
-	((struct ids *)data)->n = 0;
-	return 0;
-}
-
 /* Every group id, in order; the caller frees ids->id. */
 static int group_ids(struct cpnsctl *ctl, const char *what, struct ids *ids)
 {
@@ -337,7 +347,7 @@ static int group_ids(struct cpnsctl *ctl, const char *what, struct ids *ids)
 	int ret;
 
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, NLM_F_DUMP);
-	ret = cpns_nl_dump(&ctl->nl, req, reset_ids, collect_cb, ids);
+	ret = cpns_nl_dump(&ctl->nl, req, collect_cb, ids);
 	if (ret)
 		return cpnsctl_nl_error(ctl, what, NULL, NULL, ret);
 	return EXIT_OK;
@@ -352,8 +362,11 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One group with its counters (-s), from two requests. */
-static int show_with_stats(struct cpnsctl *ctl, uint32_t id)
+/*
+ * One group with its counters (-s), from two requests.  In a listing
+ * (@gone_ok), a group deleted since the id dump is skipped.
+ */
+static int show_with_stats(struct cpnsctl *ctl, uint32_t id, bool gone_ok)
 {
 	struct nlmsghdr *req;
 	bool opened = false;
@@ -362,6 +375,8 @@ static int show_with_stats(struct cpnsctl *ctl, uint32_t id)
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, 0);
 	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, id);
 	ret = cpns_nl_talk(&ctl->nl, req, group_cb, &opened);
+	if (ret == -ENOENT && gone_ok)
+		return EXIT_OK;
 	if (ret)
 		return cpnsctl_nl_error(ctl, "group show", req, &group_attrs,
 					ret);
@@ -392,7 +407,7 @@ static int group_show(struct cpnsctl *ctl, int argc, char **argv)
 		if (ret)
 			return ret;
 		if (ctl->stats)
-			return show_with_stats(ctl, id);
+			return show_with_stats(ctl, id, false);
 		req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, 0);
 		mnl_attr_put_u32(req, CPNS_A_GROUP_ID, id);
 		ret = cpns_nl_talk(&ctl->nl, req, group_cb, NULL);
@@ -407,14 +422,14 @@ static int group_show(struct cpnsctl *ctl, int argc, char **argv)
 	cpns_print_open_array(NULL, NULL);
 	if (!ctl->stats) {
 		req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, NLM_F_DUMP);
-		ret = cpns_nl_dump(&ctl->nl, req, NULL, group_cb, NULL);
+		ret = cpns_nl_dump(&ctl->nl, req, group_cb, NULL);
 		if (ret)
 			ret = cpnsctl_nl_error(ctl, "group show", NULL, NULL,
 					       ret);
 	} else {
 		ret = group_ids(ctl, "group show", &ids);
 		for (i = 0; !ret && i < ids.n; i++)
-			ret = show_with_stats(ctl, ids.id[i]);
+			ret = show_with_stats(ctl, ids.id[i], true);
 		free(ids.id);
 	}
 	cpns_print_close_array(NULL);
@@ -434,7 +449,7 @@ static int group_flush(struct cpnsctl *ctl, int argc, char **argv)
 	if (!ret)
 		ret = group_ids(ctl, "group flush", &ids);
 	for (i = 0; !ret && i < ids.n; i++)
-		ret = group_del_one(ctl, ids.id[i]);
+		ret = group_del_one(ctl, ids.id[i], true);
 	free(ids.id);
 	return ret;
 }

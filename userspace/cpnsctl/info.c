@@ -11,16 +11,6 @@
 #include "cpnsctl.h"
 #include "print.h"
 
-static const char *scheme_name(uint32_t s)
-{
-	switch (s) {
-	case CPNS_SCHEME_CS:
-		return "complete-subtree";
-	default:
-		return "unknown";
-	}
-}
-
 static const char *cipher_name(uint32_t c)
 {
 	switch (c) {
@@ -52,17 +42,21 @@ static void print_list(const struct nlattr *nest, const char *key,
 
 static int info_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[CPNS_A_INFO_MAX + 1] = { NULL };
-	const struct nlattr *a;
+	static const struct attr_check checks[CPNS_A_INFO_MAX + 1] = {
+		[CPNS_A_INFO_VERSION] = { MNL_TYPE_NUL_STRING, 0 },
+		[CPNS_A_INFO_FAMILY_VERSION] = { MNL_TYPE_U32, 0 },
+		[CPNS_A_INFO_SCHEMES] = { MNL_TYPE_NESTED, 0 },
+		[CPNS_A_INFO_CIPHERS] = { MNL_TYPE_NESTED, 0 },
+		[CPNS_A_INFO_MAX_TREE_HEIGHT] = { MNL_TYPE_U32, 0 },
+		[CPNS_A_INFO_NETNS_COOKIE] = { MNL_TYPE_U64, 0 },
+	};
+	const struct nlattr *tb[CPNS_A_INFO_MAX + 1];
 
 	(void)data;
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) <= CPNS_A_INFO_MAX)
-			tb[mnl_attr_get_type(a)] = a;
+	parse_attrs(nlh, NULL, checks, CPNS_A_INFO_MAX, tb);
 
 	cpns_print_open_object(NULL);
-	if (tb[CPNS_A_INFO_VERSION] &&
-	    !mnl_attr_validate(tb[CPNS_A_INFO_VERSION], MNL_TYPE_NUL_STRING))
+	if (tb[CPNS_A_INFO_VERSION])
 		cpns_print_string("version", "version %s\n",
 				  mnl_attr_get_str(tb[CPNS_A_INFO_VERSION]));
 	if (tb[CPNS_A_INFO_FAMILY_VERSION])

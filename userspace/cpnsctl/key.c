@@ -75,16 +75,25 @@ static const char *source_name(uint32_t s)
  *
  * Return: MNL_CB_OK.
  */
+static const struct attr_check key_checks[CPNS_A_KEY_MAX + 1] = {
+	[CPNS_A_KEY_GROUP_ID] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_KEY_EPOCH] = { MNL_TYPE_U64, 0 },
+	[CPNS_A_KEY_STATE] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_KEY_SOURCE] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_KEY_INSTALLED] = { MNL_TYPE_U64, 0 },
+	[CPNS_A_KEY_EXPIRES] = { MNL_TYPE_U64, 0 },
+	[CPNS_A_KEY_FINGERPRINT] = { MNL_TYPE_BINARY, CPNS_FINGERPRINT_LEN },
+	[CPNS_A_KEY_RETIRE_REASON] = { MNL_TYPE_U32, 0 },
+	[CPNS_A_KEY_GATEWAY_ID] = { MNL_TYPE_U64, 0 },
+};
+
 int print_key_msg(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[CPNS_A_KEY_MAX + 1] = { NULL };
-	const struct nlattr *a;
+	const struct nlattr *tb[CPNS_A_KEY_MAX + 1];
 	char gw[24];
 
 	(void)data;
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) <= CPNS_A_KEY_MAX)
-			tb[mnl_attr_get_type(a)] = a;
+	parse_attrs(nlh, NULL, key_checks, CPNS_A_KEY_MAX, tb);
 
 	if (tb[CPNS_A_KEY_GROUP_ID])
 		cpns_print_uint("group", "group %" PRIu64,
@@ -152,13 +161,14 @@ static int key_add(struct cpnsctl *ctl, int argc, char **argv)
 			continue;
 		}
 		if (strcmp(argv[0], "group") && strcmp(argv[0], "epoch") &&
-		    strcmp(argv[0], "lifetime") && strcmp(argv[0], "file"))
-			return cpnsctl_usage_error("key add: unknown argument \"%.16s%s\"%s",
-						   argv[0],
-						   strlen(argv[0]) > 16 ? "..." : "",
-						   strlen(argv[0]) >= 32 ?
-						   " (key bytes are never taken from the command line: use \"file PATH\")" :
-						   "");
+		    strcmp(argv[0], "lifetime") && strcmp(argv[0], "file")) {
+			/* Never echo what may be key material. */
+			if (strlen(argv[0]) >= 32)
+				return cpnsctl_usage_error("key add: unknown argument of %zu characters (key bytes are never taken from the command line: use \"file PATH\")",
+							   strlen(argv[0]));
+			return cpnsctl_usage_error("key add: unknown argument \"%s\"",
+						   argv[0]);
+		}
 		if (arg_need("key add", argv[0], argc))
 			return EXIT_USAGE;
 		if (!strcmp(argv[0], "group")) {
@@ -185,11 +195,20 @@ static int key_add(struct cpnsctl *ctl, int argc, char **argv)
 		return cpnsctl_usage_error("key add: expected \"plain file PATH\" or \"wrapped file PATH\"");
 	if (!strcmp(kind, "plain") && !has_epoch)
 		return cpnsctl_usage_error("key add: a plain key needs \"epoch EPOCH\"");
+	if (!strcmp(file, "-") && ctl->batch && !strcmp(ctl->batch, "-"))
+		return cpnsctl_usage_error("key add: \"file -\": standard input is the batch");
 
 	buf = malloc(KEY_FILE_MAX);
 	if (!buf)
 		return EXIT_FAIL;
 	if (read_secret("file", file, buf, KEY_FILE_MAX, &len)) {
+		free(buf);
+		return EXIT_FAIL;
+	}
+	if (len > CPNS_WRAPPED_MAX_LEN) {
+		cpnsctl_err("key add: file %s is larger than %d bytes", file,
+			    CPNS_WRAPPED_MAX_LEN);
+		OPENSSL_cleanse(buf, KEY_FILE_MAX);
 		free(buf);
 		return EXIT_FAIL;
 	}
@@ -201,18 +220,12 @@ static int key_add(struct cpnsctl *ctl, int argc, char **argv)
 			mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, epoch);
 		if (has_lifetime)
 			mnl_attr_put_u32(req, CPNS_A_KEY_LIFETIME, lifetime);
-		if (len > CPNS_WRAPPED_MAX_LEN) {
-			ret = cpnsctl_usage_error("key add: %s is larger than %d bytes",
-						  file, CPNS_WRAPPED_MAX_LEN);
-		} else {
-			mnl_attr_put(req, !strcmp(kind, "plain") ?
-				     CPNS_A_KEY_PLAIN : CPNS_A_KEY_WRAPPED,
-				     len, buf);
-			ret = cpns_nl_talk(&ctl->nl, req, NULL, NULL);
-			if (ret)
-				ret = cpnsctl_nl_error(ctl, "key add", req,
-						       &key_attrs, ret);
-		}
+		mnl_attr_put(req, !strcmp(kind, "plain") ?
+			     CPNS_A_KEY_PLAIN : CPNS_A_KEY_WRAPPED, len, buf);
+		ret = cpns_nl_talk(&ctl->nl, req, NULL, NULL);
+		if (ret)
+			ret = cpnsctl_nl_error(ctl, "key add", req, &key_attrs,
+					       ret);
 		OPENSSL_cleanse(req, req->nlmsg_len);
 	}
 	OPENSSL_cleanse(buf, KEY_FILE_MAX);
@@ -254,7 +267,9 @@ static int parse_sel(const char *cmd, int argc, char **argv, struct sel *s,
 	return EXIT_OK;
 }
 
-static int key_del_one(struct cpnsctl *ctl, uint32_t group, uint64_t epoch)
+/* @gone_ok: a flush races retirements; a key already gone is fine. */
+static int key_del_one(struct cpnsctl *ctl, uint32_t group, uint64_t epoch,
+		       bool gone_ok)
 {
 	struct nlmsghdr *req;
 	int ret;
@@ -263,6 +278,8 @@ static int key_del_one(struct cpnsctl *ctl, uint32_t group, uint64_t epoch)
 	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, group);
 	mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, epoch);
 	ret = cpns_nl_talk(&ctl->nl, req, NULL, NULL);
+	if (ret == -ENOENT && gone_ok)
+		return EXIT_OK;
 	if (ret)
 		return cpnsctl_nl_error(ctl, "key del", req, &key_attrs, ret);
 	return EXIT_OK;
@@ -276,7 +293,7 @@ static int key_del(struct cpnsctl *ctl, int argc, char **argv)
 	ret = parse_sel("key del", argc, argv, &s, true);
 	if (!ret)
 		ret = cpnsctl_connect(ctl);
-	return ret ? ret : key_del_one(ctl, s.group, s.epoch);
+	return ret ? ret : key_del_one(ctl, s.group, s.epoch, false);
 }
 
 static struct nlmsghdr *key_dump_req(struct cpnsctl *ctl, const struct sel *s)
@@ -311,7 +328,7 @@ static int key_show(struct cpnsctl *ctl, int argc, char **argv)
 		return EXIT_OK;
 	}
 	cpns_print_open_array(NULL, NULL);
-	ret = cpns_nl_dump(&ctl->nl, key_dump_req(ctl, &s), NULL, key_cb, NULL);
+	ret = cpns_nl_dump(&ctl->nl, key_dump_req(ctl, &s), key_cb, NULL);
 	cpns_print_close_array(NULL);
 	if (ret)
 		return cpnsctl_nl_error(ctl, "key show", NULL, NULL, ret);
@@ -329,17 +346,16 @@ struct keyids {
 static int collect_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct keyids *ids = data;
-	const struct nlattr *a;
-	uint32_t group = 0;
-	uint64_t epoch = 0;
+	const struct nlattr *tb[CPNS_A_KEY_MAX + 1];
+	uint32_t group;
+	uint64_t epoch;
 	void *p;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CPNS_A_KEY_GROUP_ID)
-			group = mnl_attr_get_u32(a);
-		if (mnl_attr_get_type(a) == CPNS_A_KEY_EPOCH)
-			epoch = mnl_attr_get_u64(a);
-	}
+	parse_attrs(nlh, NULL, key_checks, CPNS_A_KEY_MAX, tb);
+	if (!tb[CPNS_A_KEY_GROUP_ID] || !tb[CPNS_A_KEY_EPOCH])
+		return MNL_CB_OK;
+	group = mnl_attr_get_u32(tb[CPNS_A_KEY_GROUP_ID]);
+	epoch = mnl_attr_get_u64(tb[CPNS_A_KEY_EPOCH]);
 	if (ids->n == ids->cap) {
 		ids->cap = ids->cap ? 2 * ids->cap : 64;
 		p = realloc(ids->k, ids->cap * sizeof(*ids->k));
@@ -352,12 +368,6 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 	ids->k[ids->n].group = group;
 	ids->k[ids->n++].epoch = epoch;
 	return MNL_CB_OK;
-}
-
-static int reset_ids(void *data)
-{
-	((struct keyids *)data)->n = 0;
-	return 0;
 }
 
 static int key_flush(struct cpnsctl *ctl, int argc, char **argv)
@@ -374,12 +384,12 @@ static int key_flush(struct cpnsctl *ctl, int argc, char **argv)
 		ret = cpnsctl_connect(ctl);
 	if (ret)
 		return ret;
-	ret = cpns_nl_dump(&ctl->nl, key_dump_req(ctl, &s), reset_ids,
-			   collect_cb, &ids);
+	ret = cpns_nl_dump(&ctl->nl, key_dump_req(ctl, &s), collect_cb,
+			   &ids);
 	if (ret)
 		ret = cpnsctl_nl_error(ctl, "key flush", NULL, NULL, ret);
 	for (i = 0; !ret && i < ids.n; i++)
-		ret = key_del_one(ctl, ids.k[i].group, ids.k[i].epoch);
+		ret = key_del_one(ctl, ids.k[i].group, ids.k[i].epoch, true);
 	free(ids.k);
 	return ret;
 }
@@ -388,7 +398,7 @@ int cmd_key(struct cpnsctl *ctl, int argc, char **argv)
 {
 	if (!argc || !strcmp(argv[0], "show") || !strcmp(argv[0], "list"))
 		return key_show(ctl, argc ? argc - 1 : 0, argv + !!argc);
-	if (!strcmp(argv[0], "add") || !strcmp(argv[0], "set"))
+	if (!strcmp(argv[0], "add"))
 		return key_add(ctl, argc - 1, argv + 1);
 	if (!strcmp(argv[0], "del"))
 		return key_del(ctl, argc - 1, argv + 1);

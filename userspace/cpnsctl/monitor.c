@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,13 +22,14 @@ static const struct {
 	uint8_t cmd;
 	const char *name;
 	const char *group;	/* the filter word that selects it too */
+	const char *word;	/* and its own short filter word */
 } events[] = {
-	{ CPNS_CMD_KEY_INSTALLED_NTF, "key-installed", "key" },
-	{ CPNS_CMD_KEY_RETIRED_NTF, "key-retired", "key" },
-	{ CPNS_CMD_KEY_EXPIRING_NTF, "key-expiring", "key" },
-	{ CPNS_CMD_KEY_MISSING_NTF, "key-missing", "key" },
-	{ CPNS_CMD_GKDK_SET_NTF, "gkdk-set", "gkdk" },
-	{ CPNS_CMD_GKDK_DEL_NTF, "gkdk-del", "gkdk" },
+	{ CPNS_CMD_KEY_INSTALLED_NTF, "key-installed", "key", "installed" },
+	{ CPNS_CMD_KEY_RETIRED_NTF, "key-retired", "key", "retired" },
+	{ CPNS_CMD_KEY_EXPIRING_NTF, "key-expiring", "key", "expiring" },
+	{ CPNS_CMD_KEY_MISSING_NTF, "key-missing", "key", "missing" },
+	{ CPNS_CMD_GKDK_SET_NTF, "gkdk-set", "gkdk", "gkdk-set" },
+	{ CPNS_CMD_GKDK_DEL_NTF, "gkdk-del", "gkdk", "gkdk-del" },
 };
 
 #define NEVENTS (sizeof(events) / sizeof(events[0]))
@@ -54,35 +56,6 @@ static const char *reason_name(uint32_t r)
 	       "unknown";
 }
 
-static void print_gkdk_event(const struct nlmsghdr *nlh)
-{
-	const struct nlattr *a;
-	char s[24];
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		switch (mnl_attr_get_type(a)) {
-		case CPNS_A_GKDK_GATEWAY_ID:
-			snprintf(s, sizeof(s), "0x%016" PRIx64,
-				 mnl_attr_get_u64(a));
-			cpns_print_string("gateway", " gateway %s", s);
-			break;
-		case CPNS_A_GKDK_SLOT:
-			cpns_print_uint("slot", " slot %" PRIu64,
-					mnl_attr_get_u32(a));
-			break;
-		case CPNS_A_GKDK_HEIGHT:
-			cpns_print_uint("height", " height %" PRIu64,
-					mnl_attr_get_u32(a));
-			break;
-		case CPNS_A_GKDK_FINGERPRINT:
-			print_fingerprint("fingerprint", " fingerprint %s",
-					  mnl_attr_get_payload(a),
-					  mnl_attr_get_payload_len(a));
-			break;
-		}
-	}
-}
-
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
@@ -90,6 +63,8 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a;
 	size_t i;
 
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
+		return MNL_CB_OK;
 	for (i = 0; i < NEVENTS; i++)
 		if (events[i].cmd == g->cmd)
 			break;
@@ -99,11 +74,13 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	cpns_print_open_object(NULL);
 	cpns_print_string("event", "[%s] ", events[i].name);
 	if (events[i].group[0] == 'g') {
-		print_gkdk_event(nlh);
+		cpns_print_text(" ");
+		print_gkdk_msg(nlh);
 	} else {
 		print_key_msg(nlh, NULL);
 		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-			if (mnl_attr_get_type(a) == CPNS_A_KEY_RETIRE_REASON)
+			if (mnl_attr_get_type(a) == CPNS_A_KEY_RETIRE_REASON &&
+			    !mnl_attr_validate(a, MNL_TYPE_U32))
 				cpns_print_string("reason", " reason %s",
 						  reason_name(mnl_attr_get_u32(a)));
 	}
@@ -116,6 +93,7 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, orig;
 	bool want[NEVENTS] = { false }, any = false;
 	size_t i;
 	int ret;
@@ -132,7 +110,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 			if (!strcmp(argv[0], "all") ||
 			    !strcmp(argv[0], events[i].group) ||
 			    !strcmp(argv[0], events[i].name) ||
-			    !strcmp(argv[0], events[i].name + 4)) {
+			    !strcmp(argv[0], events[i].word)) {
 				want[i] = true;
 				hit = true;
 			}
@@ -151,23 +129,41 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 		return ret;
 	ret = cpns_nl_subscribe(&ctl->nl);
 	if (ret) {
-		fprintf(stderr, "cpnsctl: monitor: cannot join the events group: %s\n",
-			strerror(-ret));
+		cpnsctl_err("monitor: cannot join the events group: %s",
+			    strerror(-ret));
 		return EXIT_FAIL;
 	}
-	/* No SA_RESTART: a signal must interrupt the blocking read. */
+	/*
+	 * The signals stay blocked but inside ppoll(), so one cannot land
+	 * between the test of @stop and the wait and be missed.
+	 */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
 	while (!stop) {
+		struct pollfd pfd = {
+			.fd = mnl_socket_get_fd(ctl->nl.sock),
+			.events = POLLIN,
+		};
+
+		if (ppoll(&pfd, 1, NULL, &orig) < 0) {
+			if (errno == EINTR)
+				continue;
+			cpnsctl_err("monitor: poll: %s", strerror(errno));
+			return EXIT_FAIL;
+		}
 		ret = cpns_nl_recv_events(&ctl->nl, event_cb, want);
 		if (ret == -EINTR || ret == 0)
 			continue;
 		if (ret == -ENOBUFS) {
-			fprintf(stderr, "cpnsctl: monitor: events lost (reader too slow)\n");
+			cpnsctl_err("monitor: events lost (reader too slow)");
 			continue;
 		}
 		if (ret < 0) {
-			fprintf(stderr, "cpnsctl: monitor: %s\n", strerror(-ret));
+			cpnsctl_err("monitor: %s", strerror(-ret));
 			return EXIT_FAIL;
 		}
 	}

@@ -51,15 +51,20 @@ static const struct {
 int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
 		      const char *indent)
 {
-	const struct nlattr *tb[CPNS_A_STATS_MAX + 1] = { NULL };
+	const struct nlattr *tb[CPNS_A_STATS_MAX + 1];
+	struct attr_check checks[CPNS_A_STATS_MAX + 1];
 	const struct nlattr *a;
 	char fmt[64];
 	bool done = false;
 	size_t i;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) <= CPNS_A_STATS_MAX)
-			tb[mnl_attr_get_type(a)] = a;
+	/* Every counter is a u64; the group id a u32. */
+	for (i = 0; i <= CPNS_A_STATS_MAX; i++)
+		checks[i] = (struct attr_check){ MNL_TYPE_U64, 0 };
+	checks[CPNS_A_STATS_UNSPEC].type = MNL_TYPE_UNSPEC;
+	checks[CPNS_A_STATS_PAD].type = MNL_TYPE_UNSPEC;
+	checks[CPNS_A_STATS_GROUP_ID].type = MNL_TYPE_U32;
+	parse_attrs(nlh, NULL, checks, CPNS_A_STATS_MAX, tb);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		a = tb[counters[i].attr];
 		if (!a)
@@ -75,14 +80,14 @@ int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
 
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const char *first = "";
 	const struct nlattr *a;
 
 	(void)data;
-	const char *first = "";
-
 	cpns_print_open_object(NULL);
 	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID) {
+		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32)) {
 			cpns_print_uint("group", "group %" PRIu64 ":",
 					mnl_attr_get_u32(a));
 			first = "\n";
@@ -96,6 +101,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 
 int cmd_stats(struct cpnsctl *ctl, int argc, char **argv)
 {
+	bool has_group = false;
 	struct nlmsghdr *req;
 	uint32_t group = 0;
 	int ret;
@@ -111,6 +117,7 @@ int cmd_stats(struct cpnsctl *ctl, int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[0], "group")) {
 		if (arg_u32("group", argv[1], UINT32_MAX, &group))
 			return EXIT_USAGE;
+		has_group = true;
 	} else if (argc) {
 		return cpnsctl_usage_error("stats: unknown argument \"%s\"",
 					   argv[0]);
@@ -119,7 +126,7 @@ int cmd_stats(struct cpnsctl *ctl, int argc, char **argv)
 	if (ret)
 		return ret;
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_STATS_GET, 0);
-	if (group)
+	if (has_group)
 		mnl_attr_put_u32(req, CPNS_A_STATS_GROUP_ID, group);
 	ret = cpns_nl_talk(&ctl->nl, req, stats_cb, NULL);
 	if (ret) {

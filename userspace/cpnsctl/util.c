@@ -2,7 +2,9 @@
 /*
  * cpnsctl: argument parsing, secret files and shared output helpers.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,10 +14,60 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/genetlink.h>
+#include <linux/cpns.h>
+
 #include <openssl/crypto.h>
 
 #include "cpnsctl.h"
 #include "print.h"
+
+/**
+ * parse_attrs() - index the valid attributes of a message or a nest
+ * @nlh: the message (when @nest is NULL)
+ * @nest: a nested attribute to parse instead, or NULL
+ * @checks: per attribute type, what it must be; MNL_TYPE_UNSPEC: ignored
+ * @max: highest attribute type
+ * @tb: out, @max + 1 entries; an attribute that fails its check is left
+ *	out, as if the kernel had not sent it
+ *
+ * Return: 0.
+ */
+int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr *nest,
+		const struct attr_check *checks, int max,
+		const struct nlattr **tb)
+{
+	const struct nlattr *a;
+	int t;
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	if (nest) {
+		mnl_attr_for_each_nested(a, nest) {
+			t = mnl_attr_get_type(a);
+			if (t <= max && checks[t].type != MNL_TYPE_UNSPEC &&
+			    !mnl_attr_validate2(a, checks[t].type, checks[t].len))
+				tb[t] = a;
+		}
+		return 0;
+	}
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		t = mnl_attr_get_type(a);
+		if (t <= max && checks[t].type != MNL_TYPE_UNSPEC &&
+		    !mnl_attr_validate2(a, checks[t].type, checks[t].len))
+			tb[t] = a;
+	}
+	return 0;
+}
+
+const char *scheme_name(uint32_t scheme)
+{
+	switch (scheme) {
+	case CPNS_SCHEME_CS:
+		return "complete-subtree";
+	default:
+		return "unknown";
+	}
+}
 
 int arg_u32(const char *kw, const char *s, uint32_t max, uint32_t *v)
 {
@@ -38,7 +90,8 @@ int arg_u64(const char *kw, const char *s, uint64_t *v)
 	char *end;
 
 	errno = 0;
-	if (!s || !*s || *s == '-') {
+	/* Digits (or 0x and hex digits) only: strtoull would take " -1". */
+	if (!s || !isxdigit((unsigned char)*s)) {
 		cpnsctl_usage_error("%s: \"%s\" is not a number", kw,
 				    s ? s : "");
 		return -1;
@@ -77,18 +130,18 @@ int arg_need(const char *obj, const char *kw, int argc)
 int read_secret(const char *kw, const char *path, uint8_t *buf,
 		size_t size, size_t *len)
 {
+	bool is_stdin = !strcmp(path, "-");
 	struct stat st;
 	size_t n = 0;
-	ssize_t r;
+	ssize_t r = 0;
 	int fd;
 
-	fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "cpnsctl: %s %s: %s\n", kw, path,
-			strerror(errno));
+		cpnsctl_err("%s %s: %s", kw, path, strerror(errno));
 		return -1;
 	}
-	if (fd && !fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
 	    (st.st_mode & (S_IRWXG | S_IRWXO)))
 		fprintf(stderr,
 			"cpnsctl: warning: %s %s is accessible by group or others (chmod 600)\n",
@@ -110,12 +163,12 @@ int read_secret(const char *kw, const char *path, uint8_t *buf,
 			break;
 		}
 	}
-	if (fd)
+	if (!is_stdin)
 		close(fd);
 	if (r < 0) {
 		OPENSSL_cleanse(buf, size);
-		fprintf(stderr, "cpnsctl: %s %s: %s\n", kw, path,
-			errno == EFBIG ? "file too large" : strerror(errno));
+		cpnsctl_err("%s %s: %s", kw, path,
+			    errno == EFBIG ? "file too large" : strerror(errno));
 		return -1;
 	}
 	*len = n;

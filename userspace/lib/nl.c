@@ -86,8 +86,14 @@ static int error_cb(const struct nlmsghdr *nlh, struct ext_ack *ea)
 
 	if (ea && (nlh->nlmsg_flags & NLM_F_ACK_TLVS)) {
 		off = sizeof(*err);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		/* The echoed request, unless capped: its length is untrusted. */
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			if (err->msg.nlmsg_len < sizeof(err->msg) ||
+			    err->msg.nlmsg_len - sizeof(err->msg) >
+			    nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*err)))
+				goto out;
 			off += err->msg.nlmsg_len - sizeof(err->msg);
+		}
 		mnl_attr_for_each(a, nlh, off) {
 			switch (mnl_attr_get_type(a)) {
 			case NLMSGERR_ATTR_MSG:
@@ -107,6 +113,7 @@ static int error_cb(const struct nlmsghdr *nlh, struct ext_ack *ea)
 			}
 		}
 	}
+out:
 	errno = -err->error;
 	return MNL_CB_ERROR;
 }
@@ -143,6 +150,7 @@ static int talk(struct mnl_socket *sock, char *buf, struct nlmsghdr *req,
 	struct nlmsghdr *nlh;
 	int ret = MNL_CB_OK;
 	bool intr = false;
+	int cb_err = 0;
 	int n;
 
 	if (ea) {
@@ -176,20 +184,28 @@ static int talk(struct mnl_socket *sock, char *buf, struct nlmsghdr *req,
 				break;
 			default:
 				/*
-				 * Read an interrupted dump to its end, so
-				 * the socket is clean for the retry, but
-				 * stop handing its objects to @cb.
+				 * Read an interrupted or failed dump to its
+				 * end, so the socket is clean for the next
+				 * request, but stop handing it to @cb.
 				 */
 				intr |= nlh->nlmsg_flags & NLM_F_DUMP_INTR;
-				if (cb && !intr)
-					ret = cb(nlh, data);
+				if (!cb || intr || cb_err)
+					break;
+				ret = cb(nlh, data);
+				if (ret == MNL_CB_ERROR &&
+				    (nlh->nlmsg_flags & NLM_F_MULTI)) {
+					cb_err = errno ? errno : EIO;
+					ret = MNL_CB_OK;
+				}
 			}
 		}
 	}
 
 	if (ret == MNL_CB_ERROR)
 		return -errno;
-	return intr ? -EINTR : 0;
+	if (cb_err)
+		return -cb_err;
+	return intr ? -EAGAIN : 0;
 }
 
 /**
@@ -326,7 +342,7 @@ struct nlmsghdr *cpns_nl_request(struct cpns_nl *nl, uint8_t cmd,
  * @data: passed to @cb
  *
  * On failure nl->extack holds the kernel's explanation, if it gave one.
- * A dump that raced a change fails with -EINTR: the caller retries.
+ * A dump that raced a change fails with -EAGAIN: see cpns_nl_dump().
  *
  * Return: 0 or -errno.
  */
@@ -375,31 +391,68 @@ int cpns_nl_bad_attr(const struct cpns_nl *nl, const struct nlmsghdr *req,
 	return 0;
 }
 
+struct stash {
+	char *buf;
+	size_t len, cap;
+};
+
+static int stash_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct stash *st = data;
+	char *p;
+
+	if (st->len + nlh->nlmsg_len > st->cap) {
+		size_t cap = st->cap ? 2 * st->cap : 65536;
+
+		while (cap < st->len + nlh->nlmsg_len)
+			cap *= 2;
+		p = realloc(st->buf, cap);
+		if (!p) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		st->buf = p;
+		st->cap = cap;
+	}
+	memcpy(st->buf + st->len, nlh, nlh->nlmsg_len);
+	st->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
 /**
- * cpns_nl_dump() - run a dump, starting over when it raced a change
+ * cpns_nl_dump() - run a dump, then hand each object to @cb
  * @nl: the client
  * @req: from cpns_nl_request(..., NLM_F_DUMP)
- * @start: called before each attempt, to reset what @cb collected (may
- *	be NULL)
- * @cb: called per object
- * @data: passed to both
+ * @cb: called per object, once the whole dump has arrived
+ * @data: passed to @cb
  *
  * The kernel flags a dump that raced a change with NLM_F_DUMP_INTR; its
- * output may miss or repeat objects, so it is thrown away and redone.
+ * output may miss or repeat objects.  So the objects are kept until the
+ * dump completes and only then given to @cb: a raced attempt is thrown
+ * away whole and the dump redone, and @cb never sees an object twice.
  *
- * Return: 0 or -errno; -EINTR after too many raced attempts.
+ * Return: 0 or -errno; -EAGAIN after ten raced attempts.
  */
-int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req,
-		 int (*start)(void *data), mnl_cb_t cb, void *data)
+int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
+		 void *data)
 {
-	int tries, ret = -EINTR;
+	struct stash st = { 0 };
+	struct nlmsghdr *nlh;
+	int tries, ret = -EAGAIN;
+	size_t off;
 
-	for (tries = 0; tries < 10 && ret == -EINTR; tries++) {
-		if (start && start(data))
-			return -ENOMEM;
+	for (tries = 0; tries < 10 && ret == -EAGAIN; tries++) {
+		st.len = 0;
 		req->nlmsg_seq = ++nl->seq;
-		ret = cpns_nl_talk(nl, req, cb, data);
+		ret = cpns_nl_talk(nl, req, stash_cb, &st);
 	}
+	for (off = 0; !ret && off < st.len;
+	     off += NLMSG_ALIGN(nlh->nlmsg_len)) {
+		nlh = (struct nlmsghdr *)(st.buf + off);
+		if (cb(nlh, data) == MNL_CB_ERROR)
+			ret = errno ? -errno : -EIO;
+	}
+	free(st.buf);
 	return ret;
 }
 

@@ -38,8 +38,8 @@ int cpns_nl_talk(struct cpns_nl *nl, struct nlmsghdr *req,
 		 mnl_cb_t cb, void *data);
 int cpns_nl_bad_attr(const struct cpns_nl *nl, const struct nlmsghdr *req,
 		     int *nest);
-int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req,
-		 int (*start)(void *data), mnl_cb_t cb, void *data);
+int cpns_nl_dump(struct cpns_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
+		 void *data);
 int cpns_nl_subscribe(struct cpns_nl *nl);
 int cpns_nl_recv_events(struct cpns_nl *nl, mnl_cb_t cb, void *data);
 
