@@ -57,31 +57,34 @@ static int cmd_help(struct cpnsctl *ctl, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* "cpnsctl: [line N: ]MESSAGE" and a line break. */
+static void verr(const char *fmt, va_list ap)
+{
+	fputs("cpnsctl: ", stderr);
+	if (line_no)
+		fprintf(stderr, "line %d: ", line_no);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* An error of the current command, with its batch line. */
 void cpnsctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cpnsctl: ", stderr);
-	if (line_no)
-		fprintf(stderr, "line %d: ", line_no);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cpnsctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cpnsctl: ", stderr);
-	if (line_no)
-		fprintf(stderr, "line %d: ", line_no);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verr(fmt, ap);
 	va_end(ap);
-	fputs("\nTry \"cpnsctl help\".\n", stderr);
+	fputs("Try \"cpnsctl help\".\n", stderr);
 	return EXIT_USAGE;
 }
 
