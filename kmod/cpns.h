@@ -9,6 +9,8 @@
 #include <linux/mutex.h>
 #include <linux/netlink.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/net_namespace.h>
@@ -33,7 +35,75 @@ struct cpns_counters {
 	u64 decrypt_failures;
 	u64 retired;
 	u64 expiries;
+};
+
+/*
+ * Fast-path counters, per CPU: namespace-wide, and per group with a
+ * traffic selector.  Written in softirq; summed by cpns_fp_stats_sum().
+ */
+struct cpns_fp_stats {
+	u64_stats_t tx_sealed;
+	u64_stats_t tx_no_key;
+	u64_stats_t tx_dropped;
+	u64_stats_t rx_opened;
+	u64_stats_t rx_malformed;
+	u64_stats_t rx_auth_failed;
+	u64_stats_t rx_replayed;
+	u64_stats_t rx_dropped;
+	u64_stats_t key_missing;
+	struct u64_stats_sync syncp;
+};
+
+/* The same counters as plain numbers. */
+struct cpns_fp_totals {
+	u64 tx_sealed;
+	u64 tx_no_key;
+	u64 tx_dropped;
+	u64 rx_opened;
+	u64 rx_malformed;
+	u64 rx_auth_failed;
+	u64 rx_replayed;
+	u64 rx_dropped;
 	u64 key_missing;
+};
+
+#define CPNS_SENDER_BITS	4
+#define CPNS_SENDERS_MAX	1024	/* senders heard per key */
+
+/**
+ * struct cpns_sender - replay state of one sender under one key
+ * @node: in cpns_traffic.senders
+ * @id: the sender id of its datagrams
+ * @top: highest sequence number seen
+ * @bits: ring of seen sequence numbers, words of BITS_PER_LONG
+ */
+struct cpns_sender {
+	struct hlist_node node;
+	u64 id;
+	u32 top;
+	unsigned long bits[];
+};
+
+/**
+ * struct cpns_traffic - fast-path state of a Group Key
+ * @tfm: AES-256-GCM keyed with the traffic key, synchronous
+ * @sender: this node's random sender id under the key
+ * @seq: the last sequence number this node sealed with
+ * @window: replay window, packets (0: strictly increasing)
+ * @lock: protects @senders and @nsenders
+ * @nsenders: entries of @senders
+ * @senders: replay state of every sender heard, by id
+ * @free_work: frees this after an RCU grace period, in process context
+ */
+struct cpns_traffic {
+	struct crypto_aead *tfm;
+	u64 sender;
+	atomic64_t seq;
+	u32 window;
+	spinlock_t lock;	/* senders, nsenders; taken in softirq */
+	unsigned int nsenders;
+	struct hlist_head senders[1 << CPNS_SENDER_BITS];
+	struct rcu_work free_work;
 };
 
 /**
@@ -48,6 +118,7 @@ struct cpns_counters {
  * @retire_at: as previous key, cpns_clock() time its grace period ends
  * @gateway_id: the gateway whose GKDK opened it (wrapped keys)
  * @source: enum cpns_key_source
+ * @tr: fast-path state, for groups with a traffic selector; else NULL
  * @fp: fingerprint, what replies carry instead of @key
  * @key: the Group Key
  *
@@ -63,16 +134,17 @@ struct cpns_key {
 	time64_t notice_at;
 	time64_t retire_at;
 	u64 gateway_id;
+	struct cpns_traffic *tr;
 	u8 source;
 	u8 fp[CPNS_FINGERPRINT_LEN];
 	u8 key[CPNS_KEY_LEN];
 };
 
 struct cpns_selector {
+	u8 daddr[16] __aligned(4);	/* host bits clear */
 	u16 family;		/* 0: no selector */
 	u8 prefix_len;
 	__be16 dport;
-	u8 daddr[16];
 };
 
 struct cpns_net;
@@ -92,6 +164,9 @@ struct cpns_net;
  * @replay_window: fast-path replay window, packets
  * @expiry_notice: seconds before expiry for the key-expiring event
  * @sel: fast-path traffic selector
+ * @sel_node: in cpns_net.sel_hash or cpns_net.sel_any, when @sel is set
+ * @fp: fast-path counters, when @sel is set
+ * @missing_at: jiffies of the last key-missing event, for its rate limit
  * @work: retires keys and sends key-expiring events at their time
  * @stats: this group's counters, under cn->lock
  * @rcu: freed after a grace period
@@ -109,6 +184,9 @@ struct cpns_group {
 	u32 replay_window;
 	u32 expiry_notice;
 	struct cpns_selector sel;
+	struct hlist_node sel_node;
+	struct cpns_fp_stats __percpu *fp;
+	unsigned long missing_at;
 	struct delayed_work work;
 	struct cpns_counters stats;
 	struct rcu_head rcu;
@@ -141,6 +219,8 @@ struct cpns_gkdk {
 struct crypto_aead;
 struct crypto_shash;
 
+#define CPNS_SEL_BITS	6
+
 /**
  * struct cpns_net - per network namespace state
  * @net: the namespace
@@ -153,7 +233,12 @@ struct crypto_shash;
  *	consistency
  * @stats: namespace-wide counters
  * @aead: gcm(aes) for unwrapping, allocated on first use, under @lock
- * @hmac: hmac(sha256) for wrap-key derivation, likewise
+ * @hmac: hmac(sha256) for wrap- and traffic-key derivation, likewise
+ * @fp: fast-path counters of the namespace
+ * @sel_hash: groups with a selector for one port, by port; RCU readers
+ * @sel_any: groups with a selector for any port; RCU readers
+ * @nsel: groups with a selector
+ * @hooks: the fast path's netfilter hooks are registered
  */
 struct cpns_net {
 	/* Serialises every writer of this namespace's state and the use of
@@ -170,6 +255,11 @@ struct cpns_net {
 	struct cpns_counters stats;
 	struct crypto_aead *aead;
 	struct crypto_shash *hmac;
+	struct cpns_fp_stats __percpu *fp;
+	struct hlist_head sel_hash[1 << CPNS_SEL_BITS];
+	struct hlist_head sel_any;
+	unsigned int nsel;
+	bool hooks;
 };
 
 struct cpns_net *cpns_net(const struct net *net);
@@ -181,6 +271,8 @@ void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
 		     const struct cpns_key *k, u32 reason);
 void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd,
 		      const struct cpns_gkdk *gk);
+void cpns_notify_key_missing(struct cpns_net *cn, u32 group_id,
+			     const u64 *epoch);
 
 /* keys.c */
 struct cpns_group_params {
@@ -231,6 +323,27 @@ int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
 		size_t len, struct cpns_key_params *p, u8 *key,
 		struct netlink_ext_ack *extack);
 void cpns_unwrap_net_exit(struct cpns_net *cn);
+int cpns_crypto_get(struct cpns_net *cn);
+
+/* traffic.c */
+struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
+				      const struct cpns_group *g,
+				      const u8 *gk, u64 epoch);
+void cpns_traffic_free(struct cpns_traffic *tr);
+int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
+int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
+int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq);
+int cpns_traffic_init(void);
+void cpns_traffic_exit(void);
+
+/* fastpath.c */
+int cpns_fastpath_net_init(struct cpns_net *cn);
+void cpns_fastpath_net_exit(struct cpns_net *cn);
+int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g);
+void cpns_sel_link(struct cpns_net *cn, struct cpns_group *g);
+void cpns_sel_del(struct cpns_net *cn, struct cpns_group *g);
+void cpns_fp_stats_sum(struct cpns_fp_stats __percpu *fp,
+		       struct cpns_fp_totals *t);
 
 /* fingerprint.c */
 void cpns_fingerprint(const char *label, const void *data, size_t len,

@@ -30,7 +30,17 @@ static void key_free_rcu(struct rcu_head *head)
 
 static void group_free_rcu(struct rcu_head *head)
 {
-	kmem_cache_free(group_cache, container_of(head, struct cpns_group, rcu));
+	struct cpns_group *g = container_of(head, struct cpns_group, rcu);
+
+	free_percpu(g->fp);
+	kmem_cache_free(group_cache, g);
+}
+
+/* Free a key the fast path may still read, once it cannot any more. */
+static void key_free(struct cpns_key *k)
+{
+	cpns_traffic_free(k->tr);
+	call_rcu(&k->rcu, key_free_rcu);
 }
 
 /* Count, announce and free a key that its group no longer points to. */
@@ -48,7 +58,7 @@ static void retire(struct cpns_net *cn, struct cpns_group *g,
 	}
 	cn->nkeys--;
 	cn->gen++;
-	call_rcu(&k->rcu, key_free_rcu);
+	key_free(k);
 }
 
 static void retire_prev(struct cpns_net *cn, struct cpns_group *g, u32 reason)
@@ -172,7 +182,10 @@ struct cpns_group *cpns_group_find(struct cpns_net *cn, u32 id)
  * @p: its id and policy
  * @extack: why it was refused
  *
- * Return: 0, -EEXIST, -ENOSPC (CPNS_GROUP_MAX reached), or -ENOMEM.
+ * Return: 0, -EEXIST (the id is taken), -EADDRINUSE (another group has
+ * the same traffic selector), -ENOSPC
+ * (CPNS_GROUP_MAX reached), -ENOMEM, or the error of registering the
+ * fast path's hooks.
  */
 int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 		   struct netlink_ext_ack *extack)
@@ -197,19 +210,34 @@ int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 	g->expiry_notice = p->expiry_notice;
 	g->sel = p->sel;
 	INIT_DELAYED_WORK(&g->work, group_work);
+	INIT_HLIST_NODE(&g->sel_node);
 
-	ret = xa_insert(&cn->groups, p->id, g, GFP_KERNEL_ACCOUNT);
-	if (ret) {
-		kmem_cache_free(group_cache, g);
-		if (ret == -EBUSY) {
-			NL_SET_ERR_MSG_MOD(extack, "Service Group already exists");
-			return -EEXIST;
-		}
-		return ret;
+	if (xa_load(&cn->groups, p->id)) {
+		NL_SET_ERR_MSG_MOD(extack, "Service Group already exists");
+		ret = -EEXIST;
+		goto err;
 	}
+	if (g->sel.family) {
+		ret = cpns_sel_prepare(cn, g);
+		if (ret == -EADDRINUSE)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "another Service Group has this traffic selector");
+		if (ret)
+			goto err;
+	}
+	/* Cannot be -EBUSY: the id was free and cn->lock is held. */
+	ret = xa_insert(&cn->groups, p->id, g, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err;
+	if (g->sel.family)
+		cpns_sel_link(cn, g);
 	cn->ngroups++;
 	cn->gen++;
 	return 0;
+err:
+	free_percpu(g->fp);
+	kmem_cache_free(group_cache, g);
+	return ret;
 }
 
 /* Unlink under the lock; the caller frees with group_release() after. */
@@ -218,6 +246,7 @@ static void group_unlink(struct cpns_net *cn, struct cpns_group *g)
 	lockdep_assert_held(&cn->lock);
 
 	xa_erase(&cn->groups, g->id);
+	cpns_sel_del(cn, g);
 	g->dead = true;
 	retire_prev(cn, g, CPNS_RETIRE_REASON_GROUP_DELETED);
 	retire_cur(cn, g, CPNS_RETIRE_REASON_GROUP_DELETED);
@@ -340,6 +369,14 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 	k->gateway_id = p->gateway_id;
 	memcpy(k->key, p->key, CPNS_KEY_LEN);
 	cpns_fingerprint(CPNS_LABEL_GK_FP, k->key, CPNS_KEY_LEN, k->fp);
+	if (g->sel.family) {
+		k->tr = cpns_traffic_new(cn, g, k->key, k->epoch);
+		if (IS_ERR(k->tr)) {
+			ret = PTR_ERR(k->tr);
+			kfree_sensitive(k);
+			return ret;
+		}
+	}
 	/* Wall clock expiry for replies; the same instant on cpns_clock(). */
 	lifetime = p->lifetime ?: g->lifetime;
 	if (lifetime)
@@ -426,7 +463,7 @@ static void drop_key(struct cpns_net *cn, struct cpns_key __rcu **slot)
 	if (k) {
 		RCU_INIT_POINTER(*slot, NULL);
 		cn->nkeys--;
-		call_rcu(&k->rcu, key_free_rcu);
+		key_free(k);
 	}
 }
 

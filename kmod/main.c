@@ -32,19 +32,26 @@ static int __net_init cpns_net_init(struct net *net)
 	cn->net = net;
 	INIT_LIST_HEAD(&cn->gkdks);
 	cpns_keys_net_init(cn);
-	return 0;
+	return cpns_fastpath_net_init(cn);
 }
 
 static void __net_exit cpns_net_exit(struct net *net)
 {
 	struct cpns_net *cn = cpns_net(net);
 
-	/* No socket reaches this namespace any more; only timers can run. */
+	/*
+	 * No socket reaches this namespace any more; only timers and the
+	 * fast path can run, and the fast path stops here.
+	 */
+	mutex_lock(&cn->lock);
+	cpns_fastpath_net_exit(cn);
+	mutex_unlock(&cn->lock);
 	cpns_keys_net_exit(cn);
 	mutex_lock(&cn->lock);
 	cpns_gkdk_net_exit(cn);
 	mutex_unlock(&cn->lock);
 	cpns_unwrap_net_exit(cn);
+	free_percpu(cn->fp);
 	mutex_destroy(&cn->lock);
 }
 
@@ -67,10 +74,13 @@ static int __init cpns_init(void)
 	ret = cpns_keys_init();
 	if (ret)
 		goto err;
+	ret = cpns_traffic_init();
+	if (ret)
+		goto err_keys;
 
 	ret = register_pernet_subsys(&cpns_net_ops);
 	if (ret)
-		goto err_keys;
+		goto err_traffic;
 
 	ret = cpns_netlink_init();
 	if (ret)
@@ -81,8 +91,10 @@ static int __init cpns_init(void)
 
 err_unregister_pernet:
 	unregister_pernet_subsys(&cpns_net_ops);
-err_keys:
+err_traffic:
 	rcu_barrier();
+	cpns_traffic_exit();
+err_keys:
 	cpns_keys_exit();
 err:
 	return ret;
@@ -94,6 +106,7 @@ static void __exit cpns_exit(void)
 	unregister_pernet_subsys(&cpns_net_ops);
 	/* Objects freed with call_rcu must be gone before .text and slab. */
 	rcu_barrier();
+	cpns_traffic_exit();
 	cpns_keys_exit();
 }
 

@@ -248,13 +248,26 @@ static size_t stats_size(void)
 	       nla_total_size_64bit(8);
 }
 
-static int put_counters(struct sk_buff *skb, const struct cpns_counters *c)
+static int put_u64s(struct sk_buff *skb, const void *base,
+		    const int (*tab)[2], size_t n)
 {
-	static const struct {
-		int attr;
-		size_t off;
-	} tab[] = {
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, tab[i][0],
+				      *(const u64 *)((const u8 *)base +
+						     tab[i][1]),
+				      CPNS_A_STATS_PAD))
+			return -EMSGSIZE;
+	return 0;
+}
+
+/* The control plane's counters and the fast path's, summed over CPUs. */
+static int put_counters(struct sk_buff *skb, const struct cpns_counters *c,
+			struct cpns_fp_stats __percpu *fp)
+{
 #define C(a, f) { CPNS_A_STATS_##a, offsetof(struct cpns_counters, f) }
+	static const int tab[][2] = {
 		C(INSTALLS, installs),
 		C(INSTALLS_REPEATED, installs_repeated),
 		C(REFUSED_STALE, refused_stale),
@@ -266,17 +279,26 @@ static int put_counters(struct sk_buff *skb, const struct cpns_counters *c)
 		C(DECRYPT_FAILURES, decrypt_failures),
 		C(RETIRED, retired),
 		C(EXPIRIES, expiries),
-		C(KEY_MISSING, key_missing),
-#undef C
 	};
-	size_t i;
+#undef C
+#define F(a, f) { CPNS_A_STATS_##a, offsetof(struct cpns_fp_totals, f) }
+	static const int fp_tab[][2] = {
+		F(KEY_MISSING, key_missing),
+		F(TX_SEALED, tx_sealed),
+		F(TX_NO_KEY, tx_no_key),
+		F(TX_DROPPED, tx_dropped),
+		F(RX_OPENED, rx_opened),
+		F(RX_MALFORMED, rx_malformed),
+		F(RX_AUTH_FAILED, rx_auth_failed),
+		F(RX_REPLAYED, rx_replayed),
+		F(RX_DROPPED, rx_dropped),
+	};
+#undef F
+	struct cpns_fp_totals t;
 
-	for (i = 0; i < ARRAY_SIZE(tab); i++)
-		if (nla_put_u64_64bit(skb, tab[i].attr,
-				      *(const u64 *)((const u8 *)c + tab[i].off),
-				      CPNS_A_STATS_PAD))
-			return -EMSGSIZE;
-	return 0;
+	cpns_fp_stats_sum(fp, &t);
+	return put_u64s(skb, c, tab, ARRAY_SIZE(tab)) ?:
+	       put_u64s(skb, &t, fp_tab, ARRAY_SIZE(fp_tab));
 }
 
 /* A one-message reply built by @fill; -EMSGSIZE means a bug, not input. */
@@ -315,7 +337,7 @@ err:
 static bool cpns_closing;
 
 static void notify(struct cpns_net *cn, u8 cmd, size_t size,
-		   int (*fill)(struct sk_buff *, void *), void *arg)
+		   int (*fill)(struct sk_buff *, void *), void *arg, gfp_t gfp)
 {
 	struct sk_buff *msg;
 	void *hdr;
@@ -323,7 +345,7 @@ static void notify(struct cpns_net *cn, u8 cmd, size_t size,
 	if (READ_ONCE(cpns_closing) ||
 	    !genl_has_listeners(&cpns_family, cn->net, 0))
 		return;
-	msg = genlmsg_new(size, GFP_KERNEL);
+	msg = genlmsg_new(size, gfp);
 	if (!msg)
 		return;
 	hdr = genlmsg_put(msg, 0, 0, &cpns_family, 0, cmd);
@@ -332,7 +354,7 @@ static void notify(struct cpns_net *cn, u8 cmd, size_t size,
 		return;
 	}
 	genlmsg_end(msg, hdr);
-	genlmsg_multicast_netns(&cpns_family, cn->net, msg, 0, 0, GFP_KERNEL);
+	genlmsg_multicast_netns(&cpns_family, cn->net, msg, 0, 0, gfp);
 }
 
 struct key_event {
@@ -381,7 +403,40 @@ void cpns_notify_key(struct cpns_net *cn, u8 cmd, const struct cpns_group *g,
 {
 	struct key_event e = { .g = g, .k = k, .cmd = cmd, .reason = reason };
 
-	notify(cn, cmd, key_size(), fill_key_event, &e);
+	notify(cn, cmd, key_size(), fill_key_event, &e, GFP_KERNEL);
+}
+
+struct missing_event {
+	u32 group_id;
+	const u64 *epoch;
+};
+
+static int fill_missing_event(struct sk_buff *skb, void *arg)
+{
+	const struct missing_event *e = arg;
+
+	if (nla_put_u32(skb, CPNS_A_KEY_GROUP_ID, e->group_id) ||
+	    (e->epoch && nla_put_u64_64bit(skb, CPNS_A_KEY_EPOCH, *e->epoch,
+					   CPNS_A_KEY_PAD)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * cpns_notify_key_missing() - tell listeners the fast path lacks a key
+ * @cn: the namespace; any context, the fast path calls this in softirq
+ * @group_id: the group
+ * @epoch: the epoch a datagram named, or NULL when the group has no key
+ *	to seal with
+ */
+void cpns_notify_key_missing(struct cpns_net *cn, u32 group_id,
+			     const u64 *epoch)
+{
+	struct missing_event e = { .group_id = group_id, .epoch = epoch };
+
+	notify(cn, CPNS_CMD_KEY_MISSING_NTF,
+	       nla_total_size(4) + nla_total_size_64bit(8),
+	       fill_missing_event, &e, GFP_ATOMIC);
 }
 
 static int fill_gkdk_del_event(struct sk_buff *skb, void *arg)
@@ -409,7 +464,8 @@ static int fill_gkdk_set_event(struct sk_buff *skb, void *arg)
 void cpns_notify_gkdk(struct cpns_net *cn, u8 cmd, const struct cpns_gkdk *gk)
 {
 	notify(cn, cmd, gkdk_size(), cmd == CPNS_CMD_GKDK_SET_NTF ?
-	       fill_gkdk_set_event : fill_gkdk_del_event, (void *)gk);
+	       fill_gkdk_set_event : fill_gkdk_del_event, (void *)gk,
+	       GFP_KERNEL);
 }
 
 /* Handlers */
@@ -548,6 +604,17 @@ static int cpns_gkdk_get_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
+/* Whether @a has a bit set past its first @plen: a prefix must not. */
+static bool host_bits(const u8 *a, unsigned int alen, unsigned int plen)
+{
+	unsigned int i;
+
+	for (i = plen / 8; i < alen; i++)
+		if (a[i] & (i == plen / 8 ? 0xff >> (plen % 8) : 0xff))
+			return true;
+	return false;
+}
+
 static int parse_selector(struct nlattr *nest, struct cpns_selector *s,
 			  struct netlink_ext_ack *extack)
 {
@@ -590,6 +657,11 @@ static int parse_selector(struct nlattr *nest, struct cpns_selector *s,
 			return -EINVAL;
 		}
 	}
+	if (host_bits(s->daddr, alen, s->prefix_len)) {
+		CPNS_ERR_ATTR(extack, tb[CPNS_A_SELECTOR_DADDR],
+			      "selector daddr has bits set past prefix-len");
+		return -EINVAL;
+	}
 	if (tb[CPNS_A_SELECTOR_DPORT])
 		s->dport = nla_get_be16(tb[CPNS_A_SELECTOR_DPORT]);
 	return 0;
@@ -626,6 +698,9 @@ static int cpns_group_new_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&cn->lock);
 	if (ret == -EEXIST)
 		NL_SET_BAD_ATTR(info->extack, info->attrs[CPNS_A_GROUP_ID]);
+	if (ret == -EADDRINUSE)
+		NL_SET_BAD_ATTR(info->extack,
+				info->attrs[CPNS_A_GROUP_SELECTOR]);
 	return ret;
 }
 
@@ -955,7 +1030,7 @@ static int fill_stats_reply(struct sk_buff *skb, void *arg)
 					 CPNS_A_STATS_PAD) ||
 		       nla_put_u64_64bit(skb, CPNS_A_STATS_GKDKS, cn->ngkdks,
 					 CPNS_A_STATS_PAD) ||
-		       put_counters(skb, &cn->stats) ? -EMSGSIZE : 0;
+		       put_counters(skb, &cn->stats, cn->fp) ? -EMSGSIZE : 0;
 	g = locked_find(l);
 	if (!g)
 		return -ENOENT;
@@ -963,7 +1038,7 @@ static int fill_stats_reply(struct sk_buff *skb, void *arg)
 	return nla_put_u32(skb, CPNS_A_STATS_GROUP_ID, g->id) ||
 	       nla_put_u64_64bit(skb, CPNS_A_STATS_KEYS, keys,
 				 CPNS_A_STATS_PAD) ||
-	       put_counters(skb, &g->stats) ? -EMSGSIZE : 0;
+	       put_counters(skb, &g->stats, g->fp) ? -EMSGSIZE : 0;
 }
 
 static int cpns_stats_get_doit(struct sk_buff *skb, struct genl_info *info)

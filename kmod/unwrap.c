@@ -171,7 +171,15 @@ static long find(unsigned int h, const u8 *blob, u32 count, u32 slot)
 	return lo - 1;
 }
 
-static int get_tfms(struct cpns_net *cn)
+/**
+ * cpns_crypto_get() - the namespace's unwrap and derivation transforms
+ * @cn: the namespace, locked
+ *
+ * Allocated on first use and kept for the namespace's life.
+ *
+ * Return: 0 with cn->aead and cn->hmac set, or an errno.
+ */
+int cpns_crypto_get(struct cpns_net *cn)
 {
 	struct crypto_aead *aead;
 	struct crypto_shash *hmac;
@@ -422,7 +430,7 @@ int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
 		return cpns_kerr(extack, CPNS_KE_NOT_MEMBER);
 	}
 
-	ret = get_tfms(cn);
+	ret = cpns_crypto_get(cn);
 	if (ret) {
 		NL_SET_ERR_MSG_MOD(extack, "gcm(aes) or hmac(sha256) unavailable");
 		return ret;

@@ -37,7 +37,15 @@ static const struct {
 	{ CPNS_A_STATS_REFUSED_EXPIRED, "refused_expired", "expired", false },
 	{ CPNS_A_STATS_DECRYPT_FAILURES, "decrypt_failures",
 	  "decrypt-failures", true },
+	{ CPNS_A_STATS_TX_SEALED, "tx_sealed", "tx: sealed", true },
+	{ CPNS_A_STATS_TX_NO_KEY, "tx_no_key", "no-key", false },
+	{ CPNS_A_STATS_TX_DROPPED, "tx_dropped", "dropped", false },
+	{ CPNS_A_STATS_RX_OPENED, "rx_opened", "rx: opened", true },
+	{ CPNS_A_STATS_RX_MALFORMED, "rx_malformed", "malformed", false },
+	{ CPNS_A_STATS_RX_AUTH_FAILED, "rx_auth_failed", "auth-failed", false },
+	{ CPNS_A_STATS_RX_REPLAYED, "rx_replayed", "replayed", false },
 	{ CPNS_A_STATS_KEY_MISSING, "key_missing", "key-missing", false },
+	{ CPNS_A_STATS_RX_DROPPED, "rx_dropped", "dropped", false },
 };
 
 /**

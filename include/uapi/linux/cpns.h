@@ -8,6 +8,8 @@
 #ifndef _UAPI_LINUX_CPNS_H
 #define _UAPI_LINUX_CPNS_H
 
+#include <linux/types.h>
+
 #define CPNS_FAMILY_NAME	"cpns"
 #define CPNS_FAMILY_VERSION	1
 #define CPNS_MCGRP_EVENTS	"events"
@@ -179,8 +181,16 @@ enum {
 	CPNS_A_STATS_DECRYPT_FAILURES,	/* u64 */
 	CPNS_A_STATS_RETIRED,		/* u64 */
 	CPNS_A_STATS_EXPIRIES,		/* u64 */
-	CPNS_A_STATS_KEY_MISSING,	/* u64 */
+	CPNS_A_STATS_KEY_MISSING,	/* u64: fast path, no key for an epoch */
 	CPNS_A_STATS_PAD,
+	CPNS_A_STATS_TX_SEALED,		/* u64: datagrams sealed */
+	CPNS_A_STATS_TX_NO_KEY,		/* u64: dropped, no current key */
+	CPNS_A_STATS_TX_DROPPED,	/* u64: dropped, other reasons */
+	CPNS_A_STATS_RX_OPENED,		/* u64: datagrams opened */
+	CPNS_A_STATS_RX_MALFORMED,	/* u64: dropped, not a sealed datagram */
+	CPNS_A_STATS_RX_AUTH_FAILED,	/* u64: dropped, tag did not verify */
+	CPNS_A_STATS_RX_REPLAYED,	/* u64: dropped, replay or too old */
+	CPNS_A_STATS_RX_DROPPED,	/* u64: dropped, other reasons */
 
 	__CPNS_A_STATS_MAX,
 	CPNS_A_STATS_MAX = __CPNS_A_STATS_MAX - 1
@@ -209,5 +219,26 @@ enum {
 	__CPNS_CMD_MAX,
 	CPNS_CMD_MAX = __CPNS_CMD_MAX - 1
 };
+
+/*
+ * Fast path wire format (Documentation/fastpath.rst).  A sealed datagram
+ * is a UDP datagram whose payload is this header, the AES-256-GCM
+ * ciphertext of the original payload and the tag.  The header is the
+ * associated data; the nonce is sender || seq; the key is
+ * HKDF-Expand(Group Key, "cpns-v1 traffic" || group_id || epoch, 32).
+ */
+#define CPNS_WIRE_VERSION	1
+#define CPNS_WIRE_HDR_LEN	28
+#define CPNS_WIRE_TAG_LEN	16
+
+struct cpns_wire_hdr {
+	__u8	version;	/* CPNS_WIRE_VERSION */
+	__u8	flags;		/* 0 */
+	__be16	reserved;	/* 0 */
+	__be32	group_id;
+	__be64	epoch;
+	__be64	sender;		/* random per sender and key */
+	__be32	seq;		/* from 1, per sender and key */
+} __attribute__((packed));
 
 #endif /* _UAPI_LINUX_CPNS_H */

@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: the fast path.  Netfilter hooks seal the UDP datagrams a Service
+ * Group's traffic selector matches on their way out (LOCAL_OUT) with the
+ * group's current key, and open them on their way in (LOCAL_IN) with the
+ * key of the epoch they name, current or previous: a rollover loses
+ * nothing sealed under either.  What does not open, or opens twice, is
+ * dropped and counted by reason (Documentation/fastpath.rst).
+ *
+ * Hooks run under rcu_read_lock(), in softirq or with preemption enabled
+ * (LOCAL_OUT from sendmsg()); they take no mutex and never sleep.
+ */
+
+#include <asm/unaligned.h>
+#include <linux/hash.h>
+#include <linux/ip.h>
+#include <linux/inetdevice.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
+#include <net/netlink.h>
+
+#include "cpns.h"
+
+#define HDR_LEN		CPNS_WIRE_HDR_LEN
+#define TAG_LEN		CPNS_WIRE_TAG_LEN
+
+static_assert(sizeof(struct cpns_wire_hdr) == CPNS_WIRE_HDR_LEN);
+
+static void fp_inc_one(struct cpns_fp_stats __percpu *fp, size_t off)
+{
+	struct cpns_fp_stats *s = get_cpu_ptr(fp);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc((u64_stats_t *)((u8 *)s + off));
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(fp);
+}
+
+/* Count for the namespace and for the group. */
+static void fp_count(struct cpns_net *cn, struct cpns_group *g, size_t off)
+{
+	fp_inc_one(cn->fp, off);
+	fp_inc_one(g->fp, off);
+}
+
+#define fp_inc(cn, g, field) \
+	fp_count(cn, g, offsetof(struct cpns_fp_stats, field))
+
+/**
+ * cpns_fp_stats_sum() - add up per-CPU fast-path counters
+ * @fp: the counters; NULL gives zeros
+ * @t: out
+ */
+void cpns_fp_stats_sum(struct cpns_fp_stats __percpu *fp,
+		       struct cpns_fp_totals *t)
+{
+	int cpu;
+
+	memset(t, 0, sizeof(*t));
+	if (!fp)
+		return;
+	for_each_possible_cpu(cpu) {
+		const struct cpns_fp_stats *s = per_cpu_ptr(fp, cpu);
+		struct cpns_fp_totals c;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			c.tx_sealed = u64_stats_read(&s->tx_sealed);
+			c.tx_no_key = u64_stats_read(&s->tx_no_key);
+			c.tx_dropped = u64_stats_read(&s->tx_dropped);
+			c.rx_opened = u64_stats_read(&s->rx_opened);
+			c.rx_malformed = u64_stats_read(&s->rx_malformed);
+			c.rx_auth_failed = u64_stats_read(&s->rx_auth_failed);
+			c.rx_replayed = u64_stats_read(&s->rx_replayed);
+			c.rx_dropped = u64_stats_read(&s->rx_dropped);
+			c.key_missing = u64_stats_read(&s->key_missing);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		t->tx_sealed += c.tx_sealed;
+		t->tx_no_key += c.tx_no_key;
+		t->tx_dropped += c.tx_dropped;
+		t->rx_opened += c.rx_opened;
+		t->rx_malformed += c.rx_malformed;
+		t->rx_auth_failed += c.rx_auth_failed;
+		t->rx_replayed += c.rx_replayed;
+		t->rx_dropped += c.rx_dropped;
+		t->key_missing += c.key_missing;
+	}
+}
+
+/*
+ * At most one key-missing event per group and second: a stream of
+ * datagrams under an epoch this node lacks must not become a stream of
+ * events.  Racing CPUs agree on one winner with cmpxchg().
+ */
+static void key_missing(struct cpns_net *cn, struct cpns_group *g,
+			const u64 *epoch)
+{
+	unsigned long last = READ_ONCE(g->missing_at);
+	unsigned long now = jiffies | 1;	/* 0 means never */
+
+	if (last && time_before(now, last + HZ))
+		return;
+	if (cmpxchg(&g->missing_at, last, now) != last)
+		return;
+	cpns_notify_key_missing(cn, g->id, epoch);
+}
+
+/* Selectors */
+
+static u32 sel_hash(__be16 dport)
+{
+	return hash_32((__force u32)dport, CPNS_SEL_BITS);
+}
+
+static bool sel_match(const struct cpns_selector *s, u16 family,
+		      const void *daddr, __be16 dport)
+{
+	if (s->family != family || (s->dport && s->dport != dport))
+		return false;
+	if (family == AF_INET)
+		return !((*(const __be32 *)daddr ^ *(const __be32 *)s->daddr) &
+			 inet_make_mask(s->prefix_len));
+	return ipv6_prefix_equal(daddr, (const struct in6_addr *)s->daddr,
+				 s->prefix_len);
+}
+
+/*
+ * The group whose selector matches most closely: a selector for the port
+ * beats one for any port, then the longest prefix wins.  Identical
+ * selectors are refused, so the answer is unique.
+ */
+static struct cpns_group *sel_lookup(struct cpns_net *cn, u16 family,
+				     const void *daddr, __be16 dport)
+{
+	struct cpns_group *g, *best = NULL;
+
+	hlist_for_each_entry_rcu(g, &cn->sel_hash[sel_hash(dport)], sel_node)
+		if (sel_match(&g->sel, family, daddr, dport) &&
+		    (!best || g->sel.prefix_len > best->sel.prefix_len))
+			best = g;
+	if (best)
+		return best;
+	hlist_for_each_entry_rcu(g, &cn->sel_any, sel_node)
+		if (sel_match(&g->sel, family, daddr, dport) &&
+		    (!best || g->sel.prefix_len > best->sel.prefix_len))
+			best = g;
+	return best;
+}
+
+/* UDP checksum over the whole datagram, for the lengths just changed. */
+static void udp_csum(struct sk_buff *skb, unsigned int thoff, u16 family)
+{
+	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
+	unsigned int len = skb->len - thoff;
+	__wsum csum;
+
+	uh->len = htons(len);
+	uh->check = 0;
+	csum = skb_checksum(skb, thoff, len, 0);
+	if (family == AF_INET)
+		uh->check = csum_tcpudp_magic(ip_hdr(skb)->saddr,
+					      ip_hdr(skb)->daddr, len,
+					      IPPROTO_UDP, csum);
+	else
+		uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
+					    &ipv6_hdr(skb)->daddr, len,
+					    IPPROTO_UDP, csum);
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+}
+
+/* The IP header's length fields, for the datagram's new length. */
+static void ip_len(struct sk_buff *skb, u16 family)
+{
+	unsigned int len = skb->len - skb_network_offset(skb);
+
+	if (family == AF_INET) {
+		ip_hdr(skb)->tot_len = htons(len);
+		ip_send_check(ip_hdr(skb));
+	} else {
+		ipv6_hdr(skb)->payload_len = htons(len - sizeof(struct ipv6hdr));
+	}
+}
+
+/* Seal: the header goes between the UDP header and the payload. */
+static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
+			 struct sk_buff *skb, unsigned int thoff, u16 family)
+{
+	unsigned int noff = skb_network_offset(skb);
+	unsigned int head = thoff + sizeof(struct udphdr);
+	struct cpns_wire_hdr *h;
+	struct cpns_key *k;
+	unsigned int plen;
+	int dhead, dtail;
+
+	k = rcu_dereference(g->cur);
+	if (!k) {
+		fp_inc(cn, g, tx_no_key);
+		key_missing(cn, g, NULL);
+		return NF_DROP;
+	}
+	/* Each segment would need its own header: not sealed, dropped. */
+	if (skb_is_gso(skb) || skb_linearize(skb))
+		goto drop;
+	plen = skb->len - head;
+	if (ntohs(((struct udphdr *)(skb->data + thoff))->len) !=
+	    skb->len - thoff)
+		goto drop;
+	dhead = HDR_LEN - (int)skb_headroom(skb);
+	dtail = TAG_LEN - (int)skb_tailroom(skb);
+	if ((dhead > 0 || dtail > 0 || skb_cloned(skb)) &&
+	    pskb_expand_head(skb, max(dhead, 0), max(dtail, 0), GFP_ATOMIC))
+		goto drop;
+
+	__skb_push(skb, HDR_LEN);
+	memmove(skb->data, skb->data + HDR_LEN, head);
+	skb_set_network_header(skb, noff);
+	skb_set_transport_header(skb, thoff);
+	h = (struct cpns_wire_hdr *)(skb->data + head);
+	h->version = CPNS_WIRE_VERSION;
+	h->flags = 0;
+	h->reserved = 0;
+	put_unaligned_be32(g->id, &h->group_id);
+	put_unaligned_be64(k->epoch, &h->epoch);
+	__skb_put(skb, TAG_LEN);
+	if (cpns_traffic_seal(k->tr, (u8 *)h, plen))
+		goto drop;
+
+	ip_len(skb, family);
+	udp_csum(skb, thoff, family);
+	skb->ip_summed = CHECKSUM_NONE;
+	/* Sealing grew it: fragment rather than lose what fit before. */
+	skb->ignore_df = 1;
+	fp_inc(cn, g, tx_sealed);
+	return NF_ACCEPT;
+drop:
+	fp_inc(cn, g, tx_dropped);
+	return NF_DROP;
+}
+
+/* Open: verify, check for replay, then strip header and tag. */
+static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
+			       struct sk_buff *skb, unsigned int thoff,
+			       u16 family)
+{
+	unsigned int ulen, clen, head = thoff + sizeof(struct udphdr);
+	struct cpns_key *cur, *k;
+	struct cpns_wire_hdr *h;
+	u64 epoch;
+	u32 seq;
+	int ret;
+
+	if (skb_is_gso(skb) || skb_ensure_writable(skb, skb->len)) {
+		fp_inc(cn, g, rx_dropped);
+		return NF_DROP;
+	}
+	ulen = ntohs(((struct udphdr *)(skb->data + thoff))->len);
+	if (ulen < sizeof(struct udphdr) + HDR_LEN + TAG_LEN ||
+	    ulen > skb->len - thoff)
+		goto malformed;
+	h = (struct cpns_wire_hdr *)(skb->data + head);
+	seq = get_unaligned_be32(&h->seq);
+	if (h->version != CPNS_WIRE_VERSION || h->flags || h->reserved ||
+	    get_unaligned_be32(&h->group_id) != g->id || !seq)
+		goto malformed;
+
+	epoch = get_unaligned_be64(&h->epoch);
+	cur = rcu_dereference(g->cur);
+	k = cur && cur->epoch == epoch ? cur : rcu_dereference(g->prev);
+	if (!k || k->epoch != epoch) {
+		fp_inc(cn, g, key_missing);
+		/* Only a newer epoch is worth fetching; an old one is gone. */
+		if (!cur || epoch > cur->epoch)
+			key_missing(cn, g, &epoch);
+		return NF_DROP;
+	}
+
+	clen = ulen - sizeof(struct udphdr) - HDR_LEN;
+	ret = cpns_traffic_open(k->tr, (u8 *)h, clen);
+	if (ret == -EBADMSG) {
+		fp_inc(cn, g, rx_auth_failed);
+		return NF_DROP;
+	}
+	if (!ret)
+		ret = cpns_traffic_replay(k->tr,
+					  get_unaligned_be64(&h->sender), seq);
+	if (ret == -EALREADY) {
+		fp_inc(cn, g, rx_replayed);
+		return NF_DROP;
+	}
+	if (ret) {
+		fp_inc(cn, g, rx_dropped);
+		return NF_DROP;
+	}
+
+	clen -= TAG_LEN;
+	memmove(h, (u8 *)h + HDR_LEN, clen);
+	if (pskb_trim(skb, head + clen)) {
+		fp_inc(cn, g, rx_dropped);
+		return NF_DROP;
+	}
+	ip_len(skb, family);
+	udp_csum(skb, thoff, family);
+	/* Authenticated just now: nothing for UDP to check again. */
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->csum_level = 0;
+	fp_inc(cn, g, rx_opened);
+	return NF_ACCEPT;
+malformed:
+	fp_inc(cn, g, rx_malformed);
+	return NF_DROP;
+}
+
+/*
+ * The group of a UDP datagram and its transport offset, or NULL.
+ * Fragments: IPv4 reassembles before LOCAL_IN, and nf_defrag_ipv6 for
+ * IPv6; on the way out they are made after LOCAL_OUT.  An IPv6 first
+ * fragment that still shows up is classified and flagged in @frag; later
+ * ones carry no port and cannot be reassembled without it.
+ */
+static struct cpns_group *classify(struct cpns_net *cn, struct sk_buff *skb,
+				   u16 family, unsigned int *thoff, bool *frag)
+{
+	unsigned int noff = skb_network_offset(skb);
+	const void *daddr;
+	struct udphdr _uh;
+	const struct udphdr *uh;
+	__be16 frag_off;
+	int off;
+	u8 proto;
+
+	if (family == AF_INET) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_UDP || ip_is_fragment(iph))
+			return NULL;
+		*frag = false;
+		off = noff + iph->ihl * 4;
+		daddr = &iph->daddr;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		proto = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, noff + sizeof(*ip6h), &proto,
+				       &frag_off);
+		if (off < 0 || proto != IPPROTO_UDP ||
+		    (frag_off & htons(IP6_OFFSET)))
+			return NULL;
+		*frag = frag_off != 0;
+		daddr = &ip6h->daddr;
+	}
+	uh = skb_header_pointer(skb, off, sizeof(_uh), &_uh);
+	if (!uh)
+		return NULL;
+	*thoff = off;
+	return sel_lookup(cn, family, daddr, uh->dest);
+}
+
+static unsigned int cpns_out(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct cpns_net *cn = cpns_net(state->net);
+	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	struct cpns_group *g;
+	unsigned int thoff;
+
+	bool frag;
+
+	g = classify(cn, skb, family, &thoff, &frag);
+	return g && !frag ? seal(cn, g, skb, thoff, family) : NF_ACCEPT;
+}
+
+static unsigned int cpns_in(void *priv, struct sk_buff *skb,
+			    const struct nf_hook_state *state)
+{
+	struct cpns_net *cn = cpns_net(state->net);
+	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	struct cpns_group *g;
+	unsigned int thoff;
+
+	bool frag;
+
+	g = classify(cn, skb, family, &thoff, &frag);
+	if (!g)
+		return NF_ACCEPT;
+	/* Reassembly failed before: its UDP datagram must not get through. */
+	if (frag) {
+		fp_inc(cn, g, rx_malformed);
+		return NF_DROP;
+	}
+	return open_dgram(cn, g, skb, thoff, family);
+}
+
+/*
+ * Seal after filter, NAT and security hooks have seen the plain datagram;
+ * open before the filter sees it, so rules match what applications send.
+ */
+static const struct nf_hook_ops cpns_nf_ops[] = {
+	{
+		.hook = cpns_out,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_SECURITY + 1,
+	},
+	{
+		.hook = cpns_in,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP_PRI_FILTER - 10,
+	},
+	{
+		.hook = cpns_out,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP6_PRI_SECURITY + 1,
+	},
+	{
+		.hook = cpns_in,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_IN,
+		.priority = NF_IP6_PRI_FILTER - 10,
+	},
+};
+
+/* Hooks are registered with the namespace's first selector, kept after. */
+static int hooks_get(struct cpns_net *cn)
+{
+	int ret;
+
+	if (cn->hooks)
+		return 0;
+	/* Sealed datagrams may be fragmented; IPv6 reassembles only so. */
+	ret = nf_defrag_ipv6_enable(cn->net);
+	if (ret)
+		return ret;
+	ret = nf_register_net_hooks(cn->net, cpns_nf_ops,
+				    ARRAY_SIZE(cpns_nf_ops));
+	if (ret) {
+		nf_defrag_ipv6_disable(cn->net);
+		return ret;
+	}
+	cn->hooks = true;
+	return 0;
+}
+
+static bool sel_same(const struct cpns_selector *a,
+		     const struct cpns_selector *b)
+{
+	return a->family == b->family && a->dport == b->dport &&
+	       a->prefix_len == b->prefix_len &&
+	       !memcmp(a->daddr, b->daddr, sizeof(a->daddr));
+}
+
+static struct hlist_head *sel_head(struct cpns_net *cn,
+				   const struct cpns_selector *s)
+{
+	return s->dport ? &cn->sel_hash[sel_hash(s->dport)] : &cn->sel_any;
+}
+
+/**
+ * cpns_sel_prepare() - what a new group's selector needs before it is live
+ * @cn: the namespace, locked
+ * @g: the group, not yet visible; @g->sel.family is set
+ *
+ * Return: 0, -EADDRINUSE when another group has the same selector, -ENOMEM,
+ * or the error of registering the hooks.
+ */
+int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g)
+{
+	struct cpns_group *o;
+	int ret;
+
+	lockdep_assert_held(&cn->lock);
+
+	hlist_for_each_entry(o, sel_head(cn, &g->sel), sel_node)
+		if (sel_same(&o->sel, &g->sel))
+			return -EADDRINUSE;
+	g->fp = alloc_percpu_gfp(struct cpns_fp_stats, GFP_KERNEL_ACCOUNT);
+	if (!g->fp)
+		return -ENOMEM;
+	ret = hooks_get(cn);
+	if (ret) {
+		free_percpu(g->fp);
+		g->fp = NULL;
+	}
+	return ret;
+}
+
+/**
+ * cpns_sel_link() - put a prepared group on the fast path
+ * @cn: the namespace, locked
+ * @g: the group
+ */
+void cpns_sel_link(struct cpns_net *cn, struct cpns_group *g)
+{
+	lockdep_assert_held(&cn->lock);
+
+	hlist_add_head_rcu(&g->sel_node, sel_head(cn, &g->sel));
+	cn->nsel++;
+}
+
+/**
+ * cpns_sel_del() - take a group's selector off the fast path
+ * @cn: the namespace, locked
+ * @g: the group
+ *
+ * Its counters stay until the group is freed after a grace period.
+ */
+void cpns_sel_del(struct cpns_net *cn, struct cpns_group *g)
+{
+	lockdep_assert_held(&cn->lock);
+
+	if (!g->sel.family)
+		return;
+	hlist_del_init_rcu(&g->sel_node);
+	cn->nsel--;
+}
+
+int cpns_fastpath_net_init(struct cpns_net *cn)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cn->sel_hash); i++)
+		INIT_HLIST_HEAD(&cn->sel_hash[i]);
+	INIT_HLIST_HEAD(&cn->sel_any);
+	cn->fp = alloc_percpu(struct cpns_fp_stats);
+	return cn->fp ? 0 : -ENOMEM;
+}
+
+/* Before the groups go: no hook may find one after this. */
+void cpns_fastpath_net_exit(struct cpns_net *cn)
+{
+	if (cn->hooks) {
+		nf_unregister_net_hooks(cn->net, cpns_nf_ops,
+					ARRAY_SIZE(cpns_nf_ops));
+		nf_defrag_ipv6_disable(cn->net);
+		cn->hooks = false;
+	}
+}

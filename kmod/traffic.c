@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpns: the per-key state of the fast path: the traffic key's AEAD, this
+ * node's sender id and sequence number, and the replay windows of the
+ * senders heard under the key (Documentation/fastpath.rst).
+ *
+ * Only keys of groups with a traffic selector carry it; it is made in
+ * process context at install and freed in process context after an RCU
+ * grace period, since freeing a transform may sleep.
+ */
+
+#include <asm/unaligned.h>
+#include <crypto/aead.h>
+#include <crypto/hash.h>
+#include <linux/hash.h>
+#include <linux/random.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "cpns.h"
+
+#define LABEL_TRAFFIC	"cpns-v1 traffic"
+#define NONCE_LEN	12
+/* The nonce is the header's last twelve bytes: sender || seq. */
+#define NONCE_OFF	(CPNS_WIRE_HDR_LEN - NONCE_LEN)
+
+static struct workqueue_struct *traffic_wq;
+
+/*
+ * K = HKDF-Expand(Group Key, "cpns-v1 traffic" || group || epoch, 32):
+ * one HMAC, as for the wrap keys.  Binding group and epoch keeps the
+ * traffic key apart from the Group Key and from other groups' keys.
+ */
+static int traffic_key(struct crypto_shash *hmac, const u8 *gk, u32 group,
+		       u64 epoch, u8 *out)
+{
+	static const u8 one = 1;
+	SHASH_DESC_ON_STACK(desc, hmac);
+	__be32 g = cpu_to_be32(group);
+	__be64 e = cpu_to_be64(epoch);
+	int ret;
+
+	ret = crypto_shash_setkey(hmac, gk, CPNS_KEY_LEN);
+	if (ret)
+		return ret;
+	desc->tfm = hmac;
+	ret = crypto_shash_init(desc) ?:
+	      crypto_shash_update(desc, LABEL_TRAFFIC,
+				  sizeof(LABEL_TRAFFIC) - 1) ?:
+	      crypto_shash_update(desc, (u8 *)&g, sizeof(g)) ?:
+	      crypto_shash_update(desc, (u8 *)&e, sizeof(e)) ?:
+	      crypto_shash_update(desc, &one, 1) ?:
+	      crypto_shash_final(desc, out);
+	shash_desc_zero(desc);
+	return ret;
+}
+
+/**
+ * cpns_traffic_new() - fast-path state for a Group Key
+ * @cn: the namespace, locked (its HMAC transform is used)
+ * @g: the key's group, for its id and replay window
+ * @gk: the Group Key
+ * @epoch: its epoch
+ *
+ * Return: the state or an ERR_PTR().
+ */
+struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
+				      const struct cpns_group *g,
+				      const u8 *gk, u64 epoch)
+{
+	struct cpns_traffic *tr;
+	u8 key[CPNS_KEY_LEN];
+	int ret;
+
+	lockdep_assert_held(&cn->lock);
+
+	ret = cpns_crypto_get(cn);
+	if (ret)
+		return ERR_PTR(ret);
+	tr = kzalloc(sizeof(*tr), GFP_KERNEL_ACCOUNT);
+	if (!tr)
+		return ERR_PTR(-ENOMEM);
+	/*
+	 * A synchronous implementation: the hooks run in softirq and finish
+	 * each datagram before they return.
+	 */
+	tr->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(tr->tfm)) {
+		ret = PTR_ERR(tr->tfm);
+		kfree(tr);
+		return ERR_PTR(ret);
+	}
+	ret = traffic_key(cn->hmac, gk, g->id, epoch, key) ?:
+	      crypto_aead_setkey(tr->tfm, key, sizeof(key)) ?:
+	      crypto_aead_setauthsize(tr->tfm, CPNS_WIRE_TAG_LEN);
+	memzero_explicit(key, sizeof(key));
+	if (ret) {
+		crypto_free_aead(tr->tfm);
+		kfree(tr);
+		return ERR_PTR(ret);
+	}
+	tr->sender = get_random_u64();
+	tr->window = g->replay_window;
+	spin_lock_init(&tr->lock);
+	return tr;
+}
+
+static void traffic_free_work(struct work_struct *work)
+{
+	struct cpns_traffic *tr = container_of(to_rcu_work(work),
+					       struct cpns_traffic, free_work);
+	struct cpns_sender *s;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tr->senders); i++)
+		hlist_for_each_entry_safe(s, tmp, &tr->senders[i], node)
+			kfree(s);
+	crypto_free_aead(tr->tfm);	/* wipes the expanded key */
+	kfree_sensitive(tr);
+}
+
+/**
+ * cpns_traffic_free() - free after the fast path's readers are gone
+ * @tr: the state, unreachable from new readers; NULL is fine
+ */
+void cpns_traffic_free(struct cpns_traffic *tr)
+{
+	if (!tr)
+		return;
+	INIT_RCU_WORK(&tr->free_work, traffic_free_work);
+	queue_rcu_work(traffic_wq, &tr->free_work);
+}
+
+/*
+ * AES-256-GCM over @wire: the header as associated data, then @len bytes
+ * to seal or open in place (an open's @len includes the tag).
+ */
+static int traffic_crypt(struct cpns_traffic *tr, u8 *wire, unsigned int len,
+			 bool seal)
+{
+	struct aead_request *req;
+	struct scatterlist sg;
+	u8 *iv;
+	int ret;
+
+	req = kmalloc(sizeof(*req) + crypto_aead_reqsize(tr->tfm) + NONCE_LEN,
+		      GFP_ATOMIC);
+	if (!req)
+		return -ENOMEM;
+	iv = (u8 *)(req + 1) + crypto_aead_reqsize(tr->tfm);
+	memcpy(iv, wire + NONCE_OFF, NONCE_LEN);
+
+	sg_init_one(&sg, wire, CPNS_WIRE_HDR_LEN + len +
+		    (seal ? CPNS_WIRE_TAG_LEN : 0));
+	aead_request_set_tfm(req, tr->tfm);
+	aead_request_set_callback(req, 0, NULL, NULL);
+	aead_request_set_crypt(req, &sg, &sg, len, iv);
+	aead_request_set_ad(req, CPNS_WIRE_HDR_LEN);
+	ret = seal ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
+	kfree_sensitive(req);
+	return ret;
+}
+
+/**
+ * cpns_traffic_seal() - seal a datagram's payload under this key
+ * @tr: the key's state
+ * @wire: the wire header, then @len bytes of payload, then room for the tag
+ * @len: payload length
+ *
+ * Fills the header's sender and sequence number.
+ *
+ * Return: 0, -ERANGE when the sequence numbers are used up (the key must
+ * be replaced), or a crypto errno.
+ */
+int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len)
+{
+	struct cpns_wire_hdr *h = (struct cpns_wire_hdr *)wire;
+	u64 seq = atomic64_inc_return(&tr->seq);
+
+	/* Never wrap: a repeated nonce would give away the traffic key. */
+	if (seq > U32_MAX) {
+		atomic64_set(&tr->seq, U32_MAX);
+		return -ERANGE;
+	}
+	put_unaligned_be64(tr->sender, &h->sender);
+	put_unaligned_be32(seq, &h->seq);
+	return traffic_crypt(tr, wire, len, true);
+}
+
+/**
+ * cpns_traffic_open() - open a sealed datagram in place
+ * @tr: the key's state
+ * @wire: the wire header, then @len bytes of ciphertext and tag
+ * @len: ciphertext and tag length
+ *
+ * Return: 0, -EBADMSG when the tag does not verify, or another errno.
+ */
+int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len)
+{
+	return traffic_crypt(tr, wire, len, false);
+}
+
+/* Replay windows: a ring of bitmap words indexed by seq / BITS_PER_LONG. */
+
+static unsigned int window_words(u32 window)
+{
+	/* One word more than the window, so the oldest word is never live. */
+	return roundup_pow_of_two(DIV_ROUND_UP(window, BITS_PER_LONG) + 1);
+}
+
+static struct cpns_sender *sender_find(struct cpns_traffic *tr, u64 id)
+{
+	struct cpns_sender *s;
+
+	hlist_for_each_entry(s, &tr->senders[hash_64(id, CPNS_SENDER_BITS)],
+			     node)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+static bool window_accept(struct cpns_sender *s, u32 window, u32 seq)
+{
+	unsigned int words = window_words(window);
+	unsigned long idx = seq / BITS_PER_LONG;
+	unsigned long top = s->top / BITS_PER_LONG;
+	unsigned long i, n;
+
+	if (seq > s->top) {
+		n = min_t(unsigned long, idx - top, words);
+		for (i = 1; i <= n; i++)
+			s->bits[(top + i) & (words - 1)] = 0;
+		s->top = seq;
+	} else if (!window || s->top - seq >= window) {
+		return false;
+	}
+	return !__test_and_set_bit(seq % BITS_PER_LONG,
+				   &s->bits[idx & (words - 1)]);
+}
+
+/**
+ * cpns_traffic_replay() - record a datagram's sequence number
+ * @tr: the key's state
+ * @sender: the header's sender id
+ * @seq: the header's sequence number, >= 1
+ *
+ * Called after the datagram opened, so only holders of the key can make
+ * the table grow.
+ *
+ * Return: 0 for a fresh number, -EALREADY for a replayed or too old one,
+ * -ENOSPC when the key heard CPNS_SENDERS_MAX senders already, -ENOMEM.
+ */
+int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq)
+{
+	struct cpns_sender *s;
+	int ret = 0;
+
+	spin_lock_bh(&tr->lock);
+	s = sender_find(tr, sender);
+	if (!s) {
+		if (tr->nsenders >= CPNS_SENDERS_MAX) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		s = kzalloc(struct_size(s, bits, window_words(tr->window)),
+			    GFP_ATOMIC);
+		if (!s) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		s->id = sender;
+		hlist_add_head(&s->node,
+			       &tr->senders[hash_64(sender, CPNS_SENDER_BITS)]);
+		tr->nsenders++;
+	}
+	if (!window_accept(s, tr->window, seq))
+		ret = -EALREADY;
+out:
+	spin_unlock_bh(&tr->lock);
+	return ret;
+}
+
+int __init cpns_traffic_init(void)
+{
+	traffic_wq = alloc_workqueue("cpns_traffic", 0, 0);
+	return traffic_wq ? 0 : -ENOMEM;
+}
+
+void cpns_traffic_exit(void)
+{
+	/* ORDER: after rcu_barrier(), so every free_work is queued. */
+	destroy_workqueue(traffic_wq);
+}

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fast path between two namespaces joined by a veth pair: datagrams
+ * a Service Group's selector matches are sealed by the sender and opened
+ * by the receiver; what crosses the wire is checked against the format of
+ * Documentation/fastpath.rst by opening it here with OpenSSL; replayed,
+ * tampered, unsealed and unknown-epoch datagrams (injected with packet
+ * sockets, below netfilter) are dropped and counted by reason; a missing
+ * key raises one rate-limited event; a rollover loses nothing.
+ */
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "nl_common.h"
+
+#include "kselftest_harness.h"
+
+#define PORT	4000
+#define GROUP	1
+#define MAC_A	"02:00:00:00:00:0a"
+#define MAC_B	"02:00:00:00:00:0b"
+
+static const uint8_t mac_b[6] = { 2, 0, 0, 0, 0, 0x0b };
+
+static int sh(const char *cmd)
+{
+	return system(cmd);
+}
+
+static int enter(const char *ns)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+/* A group whose selector is @addr/@plen (family by length), port @port. */
+static int group_sel(struct nlc *c, uint32_t id, const char *addr, int plen,
+		     int port)
+{
+	struct nl_msg *m = nlc_req(c, CPNS_CMD_GROUP_NEW, 0);
+	uint8_t a[16];
+	int v6 = strchr(addr, ':') != NULL;
+	struct nlattr *n;
+
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, a) != 1)
+		return -EINVAL;
+	nla_put_u32(m, CPNS_A_GROUP_ID, id);
+	n = nla_nest_start(m, CPNS_A_GROUP_SELECTOR);
+	n->nla_type |= NLA_F_NESTED;
+	nla_put_u16(m, CPNS_A_SELECTOR_FAMILY, v6 ? AF_INET6 : AF_INET);
+	nla_put(m, CPNS_A_SELECTOR_DADDR, v6 ? 16 : 4, a);
+	nla_put_u8(m, CPNS_A_SELECTOR_PREFIX_LEN, plen);
+	if (port)
+		nla_put_u16(m, CPNS_A_SELECTOR_DPORT, htons(port));
+	nla_nest_end(m, n);
+	return nlc_do(c, m);
+}
+
+static uint64_t counter(struct nlc *c, uint32_t group, int attr)
+{
+	struct nlc_stats s;
+
+	if (nlc_stats(c, group, &s))
+		return ~0ull;
+	return s.v[attr];
+}
+
+/* A UDP socket in the current namespace, bound to @port when non-zero. */
+static int udp(int family, int port)
+{
+	int fd = socket(family, SOCK_DGRAM, 0), one = 1;
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+
+	if (fd < 0 || !port)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6 ?
+	    bind(fd, (struct sockaddr *)&s6, sizeof(s6)) :
+	    bind(fd, (struct sockaddr *)&s4, sizeof(s4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static ssize_t send_to(int fd, const char *addr, int port, const void *buf,
+		       size_t len)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+
+	if (strchr(addr, ':')) {
+		inet_pton(AF_INET6, addr, &s6.sin6_addr);
+		return sendto(fd, buf, len, 0, (struct sockaddr *)&s6,
+			      sizeof(s6));
+	}
+	inet_pton(AF_INET, addr, &s4.sin_addr);
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&s4, sizeof(s4));
+}
+
+/* One datagram within @ms, or -1. */
+static ssize_t recv_wait(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+/* Packet socket on @ifname for IPv4 or IPv6: below netfilter both ways. */
+static int packet_sock(const char *ifname, int v6)
+{
+	int proto = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = proto };
+	int fd = socket(AF_PACKET, SOCK_DGRAM, proto);
+
+	sll.sll_ifindex = if_nametoindex(ifname);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Put an IP packet on the wire of "va" towards "vb". */
+static int inject(int fd, const void *pkt, size_t len, int v6)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(v6 ? ETH_P_IPV6 : ETH_P_IP),
+		.sll_ifindex = if_nametoindex("va"),
+		.sll_halen = 6,
+	};
+
+	memcpy(sll.sll_addr, mac_b, 6);
+	return sendto(fd, pkt, len, 0, (struct sockaddr *)&sll,
+		      sizeof(sll)) == (ssize_t)len ? 0 : -1;
+}
+
+/* Next UDP packet to PORT seen on a packet socket; its UDP offset. */
+static ssize_t capture(int fd, uint8_t *pkt, size_t len, size_t *udp_off)
+{
+	ssize_t n;
+
+	while ((n = recv_wait(fd, pkt, len, 2000)) > 0) {
+		size_t off = (pkt[0] >> 4) == 6 ? 40 : (pkt[0] & 15) * 4;
+		int proto = (pkt[0] >> 4) == 6 ? pkt[6] : pkt[9];
+
+		if (proto == IPPROTO_UDP && (size_t)n >= off + 8 &&
+		    (pkt[off + 2] << 8 | pkt[off + 3]) == PORT) {
+			*udp_off = off;
+			return n;
+		}
+	}
+	return -1;
+}
+
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+/*
+ * Open a sealed UDP payload as Documentation/fastpath.rst says, with
+ * OpenSSL: K = HMAC-SHA-256(GK, "cpns-v1 traffic" || group || epoch || 1),
+ * AES-256-GCM, nonce = header bytes 16..27, aad = the header.
+ */
+static int ref_open(const uint8_t gk[CPNS_KEY_LEN], const uint8_t *w,
+		    size_t len, uint8_t *out)
+{
+	static const char label[] = "cpns-v1 traffic";
+	uint8_t info[sizeof(label) - 1 + 12 + 1], k[32];
+	unsigned int klen = sizeof(k);
+	size_t ctlen = len - CPNS_WIRE_HDR_LEN - CPNS_WIRE_TAG_LEN;
+	EVP_CIPHER_CTX *x;
+	int n, ok;
+
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, w + 4, 12);	/* group, epoch */
+	info[sizeof(info) - 1] = 1;
+	if (!HMAC(EVP_sha256(), gk, CPNS_KEY_LEN, info, sizeof(info), k, &klen))
+		return -1;
+	x = EVP_CIPHER_CTX_new();
+	ok = x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, k, w + 16) &&
+	     EVP_DecryptUpdate(x, NULL, &n, w, CPNS_WIRE_HDR_LEN) &&
+	     EVP_DecryptUpdate(x, out, &n, w + CPNS_WIRE_HDR_LEN, ctlen) &&
+	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_SET_TAG, CPNS_WIRE_TAG_LEN,
+				 (void *)(w + len - CPNS_WIRE_TAG_LEN)) &&
+	     EVP_DecryptFinal_ex(x, out + n, &n);
+	EVP_CIPHER_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+FIXTURE(fp) {
+	struct nlc a, b;	/* netlink in namespace fpa, fpb */
+	int home;		/* the test's own namespace */
+};
+
+FIXTURE_SETUP(fp)
+{
+	nlc_rmmod();
+	ASSERT_EQ(0, nlc_modprobe());
+	sh("ip netns del fpa 2>/dev/null; ip netns del fpb 2>/dev/null");
+	ASSERT_EQ(0, sh("ip netns add fpa && ip netns add fpb && "
+			"ip link add va netns fpa address " MAC_A " type veth "
+			"peer name vb netns fpb address " MAC_B " && "
+			"ip -n fpa addr add 10.99.0.1/24 dev va && "
+			"ip -n fpb addr add 10.99.0.2/24 dev vb && "
+			"ip -n fpa addr add fd99::1/64 dev va nodad && "
+			"ip -n fpb addr add fd99::2/64 dev vb nodad && "
+			"ip -n fpa link set va up && ip -n fpb link set vb up && "
+			"ip -n fpa link set lo up && ip -n fpb link set lo up && "
+			"ip -n fpa neigh add 10.99.0.2 lladdr " MAC_B " dev va && "
+			"ip -n fpa neigh add fd99::2 lladdr " MAC_B " dev va && "
+			"ip -n fpb neigh add 10.99.0.1 lladdr " MAC_A " dev vb && "
+			"ip -n fpb neigh add fd99::1 lladdr " MAC_A " dev vb"));
+	self->home = open("/proc/self/ns/net", O_RDONLY);
+	ASSERT_LE(0, self->home);
+	ASSERT_EQ(0, enter("fpa"));
+	ASSERT_EQ(0, nlc_open(&self->a));
+	ASSERT_EQ(0, enter("fpb"));
+	ASSERT_EQ(0, nlc_open(&self->b));
+}
+
+FIXTURE_TEARDOWN(fp)
+{
+	nlc_close(&self->a);
+	nlc_close(&self->b);
+	setns(self->home, CLONE_NEWNET);
+	close(self->home);
+	sh("ip netns del fpa; ip netns del fpb");
+	nlc_rmmod();
+}
+
+/* Both namespaces: group GROUP for @addr:PORT, key @epoch from @seed. */
+static int both(struct nlc *a, struct nlc *b, const char *addr, int plen)
+{
+	return group_sel(a, GROUP, addr, plen, PORT) ?:
+	       group_sel(b, GROUP, addr, plen, PORT);
+}
+
+TEST_F(fp, seal_and_open_ipv4)
+{
+	uint8_t gk[CPNS_KEY_LEN], pkt[2048], buf[2048], plain[2048];
+	size_t off;
+	ssize_t n;
+	int tx, rx, cap, i;
+
+	nlc_fill_key(gk, 1);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_LE(0, rx);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	ASSERT_LE(0, tx);
+
+	for (i = 1; i <= 20; i++) {
+		memset(buf, i, 100 + i);
+		ASSERT_EQ(100 + i, send_to(tx, "10.99.0.2", PORT, buf, 100 + i));
+		/* The receiver gets exactly what was sent. */
+		n = recv_wait(rx, plain, sizeof(plain), 2000);
+		ASSERT_EQ(100 + i, n);
+		EXPECT_EQ(0, memcmp(buf, plain, n));
+		/* The wire carries the header, ciphertext and tag. */
+		n = capture(cap, pkt, sizeof(pkt), &off);
+		ASSERT_EQ((ssize_t)(off + 8 + CPNS_WIRE_HDR_LEN + 100 + i +
+				    CPNS_WIRE_TAG_LEN), n);
+		EXPECT_EQ(n - off, be(pkt + off + 4, 2));	/* UDP length */
+		EXPECT_EQ(CPNS_WIRE_VERSION, pkt[off + 8]);
+		EXPECT_EQ(0, be(pkt + off + 9, 3));
+		EXPECT_EQ(GROUP, be(pkt + off + 12, 4));
+		EXPECT_EQ(1, be(pkt + off + 16, 8));
+		EXPECT_EQ((uint64_t)i, be(pkt + off + 32, 4));	/* seq */
+		EXPECT_NE(0, memcmp(pkt + off + 8 + CPNS_WIRE_HDR_LEN, buf, 16));
+		/* An independent reader opens it to the same bytes. */
+		memset(plain, 0, sizeof(plain));
+		ASSERT_EQ(0, ref_open(gk, pkt + off + 8, n - off - 8, plain));
+		EXPECT_EQ(0, memcmp(buf, plain, 100 + i));
+	}
+	EXPECT_EQ(20, counter(&self->a, 0, CPNS_A_STATS_TX_SEALED));
+	EXPECT_EQ(20, counter(&self->a, GROUP, CPNS_A_STATS_TX_SEALED));
+	EXPECT_EQ(20, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_RX_AUTH_FAILED));
+
+	/* Another port is not the group's: it goes out as it is. */
+	close(rx);
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT + 1);
+	ASSERT_EQ(0, enter("fpa"));
+	ASSERT_EQ(5, send_to(tx, "10.99.0.2", PORT + 1, "plain", 5));
+	ASSERT_EQ(5, recv_wait(rx, plain, sizeof(plain), 2000));
+	EXPECT_EQ(0, memcmp(plain, "plain", 5));
+	EXPECT_EQ(20, counter(&self->a, 0, CPNS_A_STATS_TX_SEALED));
+	close(rx);
+	close(tx);
+	close(cap);
+}
+
+TEST_F(fp, drops_by_reason)
+{
+	uint8_t gk[CPNS_KEY_LEN], pkt[2048], bad[2048], buf[64];
+	struct nlc ev;
+	struct nlc_key k;
+	size_t off;
+	ssize_t n;
+	int tx, rx, cap, inj, i;
+
+	nlc_fill_key(gk, 2);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 4, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 4, gk, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	ASSERT_EQ(0, nlc_open_events(&ev));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	inj = packet_sock("va", 0);
+	ASSERT_LE(0, inj);
+
+	ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "once", 4));
+	ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	n = capture(cap, pkt, sizeof(pkt), &off);
+	ASSERT_LT(0, n);
+
+	/* The same datagram again: a replay. */
+	ASSERT_EQ(0, inject(inj, pkt, n, 0));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_RX_REPLAYED));
+
+	/* Any bit of header, ciphertext or tag changed: it does not open. */
+	for (i = off + 8; i < n; i++) {
+		if (i >= (int)off + 8 + 4 && i < (int)off + 8 + 16)
+			continue;	/* group and epoch: counted apart */
+		memcpy(bad, pkt, n);
+		bad[i] ^= 0x20;
+		ASSERT_EQ(0, inject(inj, bad, n, 0));
+	}
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	/* version, flags and reserved bytes are malformed; the rest fail. */
+	EXPECT_EQ(4, counter(&self->b, GROUP, CPNS_A_STATS_RX_MALFORMED));
+	EXPECT_EQ(n - off - 8 - 16, counter(&self->b, GROUP,
+					 CPNS_A_STATS_RX_AUTH_FAILED));
+
+	/* Another group's id in the header: malformed, wrong group. */
+	memcpy(bad, pkt, n);
+	bad[off + 8 + 7] ^= 1;
+	ASSERT_EQ(0, inject(inj, bad, n, 0));
+	/* An unsealed datagram, too short to be sealed. */
+	memcpy(bad, pkt, off + 8);
+	bad[2] = 0;
+	bad[3] = off + 8 + 4;
+	bad[off + 4] = 0;
+	bad[off + 5] = 12;
+	memcpy(bad + off + 8, "leak", 4);
+	bad[10] = bad[11] = 0;		/* the IP checksum is checked */
+	{
+		uint32_t sum = 0;
+
+		for (i = 0; i < (int)off; i += 2)
+			sum += bad[i] << 8 | bad[i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		bad[10] = ~sum >> 8;
+		bad[11] = ~sum & 0xff;
+	}
+	ASSERT_EQ(0, inject(inj, bad, off + 12, 0));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(6, counter(&self->b, GROUP, CPNS_A_STATS_RX_MALFORMED));
+
+	/*
+	 * A newer epoch than the receiver has: dropped, counted for each,
+	 * and one key-missing event however many arrive in a second.
+	 */
+	for (i = 0; i < 30; i++) {
+		memcpy(bad, pkt, n);
+		bad[off + 8 + 15] = 9;		/* epoch 9 */
+		ASSERT_EQ(0, inject(inj, bad, n, 0));
+	}
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(30, counter(&self->b, GROUP, CPNS_A_STATS_KEY_MISSING));
+	EXPECT_EQ(30, counter(&self->b, 0, CPNS_A_STATS_KEY_MISSING));
+	ASSERT_EQ(1, nlc_events(&ev, 2, 500));
+	ASSERT_EQ(0, nlc_key_parse(ev.reply[0], &k));
+	EXPECT_EQ(CPNS_CMD_KEY_MISSING_NTF, k.cmd);
+	EXPECT_EQ(GROUP, k.group);
+	EXPECT_EQ(9, k.epoch);
+	/* A second later, the next one is announced again. */
+	sleep(1);
+	ASSERT_EQ(0, inject(inj, bad, n, 0));
+	EXPECT_EQ(1, nlc_events(&ev, 1, 1000));
+
+	/* An older epoch than the receiver has: counted, not announced. */
+	memcpy(bad, pkt, n);
+	bad[off + 8 + 15] = 3;
+	ASSERT_EQ(0, inject(inj, bad, n, 0));
+	EXPECT_EQ(0, nlc_events(&ev, 1, 1100));
+	EXPECT_EQ(32, counter(&self->b, GROUP, CPNS_A_STATS_KEY_MISSING));
+
+	/* Nothing of that reached the socket, and the real flow still does. */
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "next", 4));
+	ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	EXPECT_EQ(0, memcmp(buf, "next", 4));
+	nlc_close(&ev);
+	close(inj);
+	close(tx);
+	close(rx);
+	close(cap);
+}
+
+TEST_F(fp, no_key_to_seal)
+{
+	struct nlc ev;
+	struct nlc_key k;
+	int tx;
+
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	ASSERT_EQ(0, enter("fpa"));
+	ASSERT_EQ(0, nlc_open_events(&ev));
+	tx = udp(AF_INET, 0);
+	/* Never in the clear: the send fails. */
+	EXPECT_EQ(-1, send_to(tx, "10.99.0.2", PORT, "secret", 6));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, counter(&self->a, GROUP, CPNS_A_STATS_TX_NO_KEY));
+	ASSERT_EQ(1, nlc_events(&ev, 1, 1000));
+	ASSERT_EQ(0, nlc_key_parse(ev.reply[0], &k));
+	EXPECT_EQ(CPNS_CMD_KEY_MISSING_NTF, k.cmd);
+	EXPECT_EQ(GROUP, k.group);
+	EXPECT_EQ(0, k.mask & BIT64(CPNS_A_KEY_EPOCH));
+	nlc_close(&ev);
+	close(tx);
+}
+
+/*
+ * Rollover in either order loses nothing sealed under a key the receiver
+ * has: the receiver that moves first still opens the old epoch as
+ * previous; the sender that moves first makes the receiver ask for the
+ * new key.
+ */
+TEST_F(fp, rollover)
+{
+	uint8_t k1[CPNS_KEY_LEN], k2[CPNS_KEY_LEN], buf[64];
+	struct nlc ev;
+	int tx, rx, i;
+
+	nlc_fill_key(k1, 11);
+	nlc_fill_key(k2, 12);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.0", 24));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, k1, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, k1, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	ASSERT_EQ(0, nlc_open_events(&ev));
+	rx = udp(AF_INET, PORT);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+
+	/* Receiver first: epoch 1 still opens as the previous key. */
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 2, k2, -1));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "old!", 4));
+		ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	}
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 2, k2, -1));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "new!", 4));
+		ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	}
+	EXPECT_EQ(20, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_KEY_MISSING));
+
+	/* Sender first: the receiver lacks epoch 3 and says so. */
+	nlc_fill_key(k1, 13);
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 3, k1, -1));
+	nlc_events(&ev, NLC_MAX_REPLIES, 100);	/* installs so far */
+	ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "ask!", 4));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_KEY_MISSING));
+	ASSERT_EQ(1, nlc_events(&ev, 1, 1000));
+	EXPECT_EQ(CPNS_CMD_KEY_MISSING_NTF, nlc_cmd(ev.reply[0]));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 3, k1, -1));
+	ASSERT_EQ(4, send_to(tx, "10.99.0.2", PORT, "got!", 4));
+	ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	nlc_close(&ev);
+	close(tx);
+	close(rx);
+}
+
+/* IPv6, and datagrams that sealing pushes past the MTU are fragmented. */
+TEST_F(fp, ipv6_and_fragments)
+{
+	static uint8_t buf[9000], got[9000];
+	uint8_t gk[CPNS_KEY_LEN];
+	size_t sizes[] = { 1, 1400, 1452, 1500, 8000 };
+	unsigned int i;
+	int tx, rx;
+
+	nlc_fill_key(gk, 6);
+	ASSERT_EQ(0, both(&self->a, &self->b, "fd99::2", 128));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET6, PORT);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET6, 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(buf, 0x40 + i, sizes[i]);
+		ASSERT_EQ((ssize_t)sizes[i],
+			  send_to(tx, "fd99::2", PORT, buf, sizes[i]));
+		ASSERT_EQ((ssize_t)sizes[i],
+			  recv_wait(rx, got, sizeof(got), 2000));
+		EXPECT_EQ(0, memcmp(buf, got, sizes[i]));
+	}
+	EXPECT_EQ(5, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(0, counter(&self->b, 0, CPNS_A_STATS_RX_MALFORMED));
+	close(tx);
+	close(rx);
+}
+
+/* The closest selector wins; identical ones and host bits are refused. */
+TEST_F(fp, selectors)
+{
+	uint8_t gk[CPNS_KEY_LEN], buf[64];
+	int tx, rx;
+
+	ASSERT_EQ(0, group_sel(&self->a, 1, "10.99.0.2", 32, PORT));
+	ASSERT_EQ(0, group_sel(&self->a, 2, "10.99.0.0", 24, 0));
+	group_sel(&self->a, 3, "10.99.0.2", 32, PORT);
+	EXPECT_EQ(-EADDRINUSE, self->a.err);
+	EXPECT_STREQ("cpns: another Service Group has this traffic selector",
+		     self->a.extack);
+	EXPECT_EQ(CPNS_A_GROUP_SELECTOR, self->a.bad_attr);
+	group_sel(&self->a, 3, "10.99.0.2", 24, PORT);
+	EXPECT_EQ(-EINVAL, self->a.err);
+	EXPECT_STREQ("cpns: selector daddr has bits set past prefix-len",
+		     self->a.extack);
+	group_sel(&self->a, 3, "fd99::1", 64, PORT);
+	EXPECT_EQ(-EINVAL, self->a.err);
+	nlc_group_get(&self->a, 3);
+	EXPECT_EQ(-ENOENT, self->a.err);
+	/* The same selector is free again once its group is gone. */
+	ASSERT_EQ(0, nlc_group_del(&self->a, 1));
+	ASSERT_EQ(0, group_sel(&self->a, 1, "10.99.0.2", 32, PORT));
+
+	/* Group 1 for the port, group 2 for the rest of the prefix. */
+	nlc_fill_key(gk, 7);
+	ASSERT_EQ(0, nlc_key_plain(&self->a, 1, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, 2, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	ASSERT_EQ(2, send_to(tx, "10.99.0.2", PORT, "p1", 2));
+	ASSERT_EQ(2, send_to(tx, "10.99.0.2", PORT + 1, "p2", 2));
+	ASSERT_EQ(2, send_to(tx, "10.99.0.7", 9, "p3", 2));
+	EXPECT_EQ(1, counter(&self->a, 1, CPNS_A_STATS_TX_SEALED));
+	EXPECT_EQ(2, counter(&self->a, 2, CPNS_A_STATS_TX_SEALED));
+	/* Outside every selector: untouched. */
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	ASSERT_EQ(0, enter("fpa"));
+	ASSERT_EQ(0, sh("ip -n fpa addr add 10.98.0.1/24 dev va && "
+			"ip -n fpb addr add 10.98.0.2/24 dev vb && "
+			"ip -n fpa neigh add 10.98.0.2 lladdr " MAC_B " dev va"));
+	ASSERT_EQ(2, send_to(tx, "10.98.0.2", PORT, "p4", 2));
+	ASSERT_EQ(2, recv_wait(rx, buf, sizeof(buf), 2000));
+	EXPECT_EQ(3, counter(&self->a, 0, CPNS_A_STATS_TX_SEALED));
+	close(tx);
+	close(rx);
+}
+
+/* Deleting a namespace or the module with live traffic is clean. */
+TEST_F(fp, teardown_with_traffic)
+{
+	uint8_t gk[CPNS_KEY_LEN];
+	int tx, i;
+
+	nlc_fill_key(gk, 8);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	for (i = 0; i < 200; i++)
+		send_to(tx, "10.99.0.2", PORT, "x", 1);
+	nlc_close(&self->b);
+	ASSERT_EQ(0, sh("ip netns del fpb"));
+	EXPECT_EQ(200, counter(&self->a, GROUP, CPNS_A_STATS_TX_SEALED));
+	close(tx);
+	ASSERT_EQ(0, sh("ip netns add fpb"));
+	ASSERT_EQ(0, nlc_open(&self->b));
+}
+
+TEST_HARNESS_MAIN
