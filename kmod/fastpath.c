@@ -44,6 +44,18 @@ static void fp_inc_one(struct cpns_fp_stats __percpu *fp, size_t off)
 	put_cpu_ptr(fp);
 }
 
+static struct cpns_fp_stats __percpu *fp_stats_alloc(gfp_t gfp)
+{
+	struct cpns_fp_stats __percpu *fp;
+	int cpu;
+
+	fp = alloc_percpu_gfp(struct cpns_fp_stats, gfp);
+	if (fp)
+		for_each_possible_cpu(cpu)
+			u64_stats_init(&per_cpu_ptr(fp, cpu)->syncp);
+	return fp;
+}
+
 /* Count for the namespace and for the group. */
 static void fp_count(struct cpns_net *cn, struct cpns_group *g, size_t off)
 {
@@ -208,8 +220,17 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 		key_missing(cn, g, NULL);
 		return NF_DROP;
 	}
-	/* Each segment would need its own header: not sealed, dropped. */
-	if (skb_is_gso(skb) || skb_linearize(skb))
+	/*
+	 * Each segment would need its own header: not sealed, dropped.  A
+	 * checksum left for the device (an inner one, under a UDP tunnel)
+	 * must be done before the payload is encrypted.
+	 */
+	if (skb_is_gso(skb) || skb_linearize(skb) ||
+	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)))
+		goto drop;
+	/* The length fields must still hold the sealed datagram. */
+	if (skb->len - noff + HDR_LEN + TAG_LEN > (family == AF_INET ?
+	    IP_MAX_MTU : IPV6_MAXPLEN + sizeof(struct ipv6hdr)))
 		goto drop;
 	plen = skb->len - head;
 	if (ntohs(((struct udphdr *)(skb->data + thoff))->len) !=
@@ -250,12 +271,12 @@ drop:
 /* Open: verify, check for replay, then strip header and tag. */
 static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 			       struct sk_buff *skb, unsigned int thoff,
-			       u16 family)
+			       u16 family, bool local)
 {
 	unsigned int ulen, clen, head = thoff + sizeof(struct udphdr);
 	struct cpns_key *cur, *k;
 	struct cpns_wire_hdr *h;
-	u64 epoch;
+	u64 epoch, sender;
 	u32 seq;
 	int ret;
 
@@ -290,9 +311,15 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		fp_inc(cn, g, rx_auth_failed);
 		return NF_DROP;
 	}
+	/*
+	 * This node's own datagram from the network, not from itself: sent
+	 * back to it by someone who rewrote the destination.
+	 */
+	sender = get_unaligned_be64(&h->sender);
+	if (!ret && sender == k->tr->sender && !local)
+		ret = -EALREADY;
 	if (!ret)
-		ret = cpns_traffic_replay(k->tr,
-					  get_unaligned_be64(&h->sender), seq);
+		ret = cpns_traffic_replay(k->tr, sender, seq);
 	if (ret == -EALREADY) {
 		fp_inc(cn, g, rx_replayed);
 		return NF_DROP;
@@ -372,7 +399,6 @@ static unsigned int cpns_out(void *priv, struct sk_buff *skb,
 	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct cpns_group *g;
 	unsigned int thoff;
-
 	bool frag;
 
 	g = classify(cn, skb, family, &thoff, &frag);
@@ -386,8 +412,7 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct cpns_group *g;
 	unsigned int thoff;
-
-	bool frag;
+	bool frag, local;
 
 	g = classify(cn, skb, family, &thoff, &frag);
 	if (!g)
@@ -397,7 +422,10 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 		fp_inc(cn, g, rx_malformed);
 		return NF_DROP;
 	}
-	return open_dgram(cn, g, skb, thoff, family);
+	/* Sent by this node to itself: to a local address or looped back. */
+	local = skb->pkt_type == PACKET_LOOPBACK ||
+		(state->in && state->in->flags & IFF_LOOPBACK);
+	return open_dgram(cn, g, skb, thoff, family, local);
 }
 
 /*
@@ -484,7 +512,7 @@ int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g)
 	hlist_for_each_entry(o, sel_head(cn, &g->sel), sel_node)
 		if (sel_same(&o->sel, &g->sel))
 			return -EADDRINUSE;
-	g->fp = alloc_percpu_gfp(struct cpns_fp_stats, GFP_KERNEL_ACCOUNT);
+	g->fp = fp_stats_alloc(GFP_KERNEL_ACCOUNT);
 	if (!g->fp)
 		return -ENOMEM;
 	ret = hooks_get(cn);
@@ -532,7 +560,7 @@ int cpns_fastpath_net_init(struct cpns_net *cn)
 	for (i = 0; i < ARRAY_SIZE(cn->sel_hash); i++)
 		INIT_HLIST_HEAD(&cn->sel_hash[i]);
 	INIT_HLIST_HEAD(&cn->sel_any);
-	cn->fp = alloc_percpu(struct cpns_fp_stats);
+	cn->fp = fp_stats_alloc(GFP_KERNEL);
 	return cn->fp ? 0 : -ENOMEM;
 }
 
@@ -542,6 +570,8 @@ void cpns_fastpath_net_exit(struct cpns_net *cn)
 	if (cn->hooks) {
 		nf_unregister_net_hooks(cn->net, cpns_nf_ops,
 					ARRAY_SIZE(cpns_nf_ops));
+		/* Unregistering does not wait for hooks already running. */
+		synchronize_net();
 		nf_defrag_ipv6_disable(cn->net);
 		cn->hooks = false;
 	}

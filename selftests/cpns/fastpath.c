@@ -440,6 +440,70 @@ TEST_F(fp, drops_by_reason)
 	close(cap);
 }
 
+/*
+ * A node's own datagram sent back to it from the network (destination
+ * rewritten) is refused; sent to itself through loopback it opens.
+ */
+TEST_F(fp, reflection)
+{
+	uint8_t gk[CPNS_KEY_LEN], pkt[2048], buf[64];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_IP),
+				   .sll_halen = 6,
+				   .sll_addr = { 2, 0, 0, 0, 0, 0x0a } };
+	uint32_t sum = 0;
+	size_t off;
+	ssize_t n;
+	int tx, rxa, rxb, cap, i;
+
+	nlc_fill_key(gk, 3);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.0", 24));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	rxb = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, enter("fpa"));
+	rxa = udp(AF_INET, PORT);
+	tx = udp(AF_INET, 0);
+	ASSERT_EQ(2, send_to(tx, "10.99.0.2", PORT, "hi", 2));
+	ASSERT_EQ(2, recv_wait(rxb, buf, sizeof(buf), 2000));
+	n = capture(cap, pkt, sizeof(pkt), &off);
+	ASSERT_LT(0, n);
+
+	/*
+	 * From b back to a (addresses swapped, a valid IP header): a's own
+	 * sender id, which a never receives from the network.
+	 */
+	pkt[15] = 2;
+	pkt[19] = 1;
+	pkt[10] = pkt[11] = 0;
+	for (i = 0; i < (int)off; i += 2)
+		sum += pkt[i] << 8 | pkt[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	pkt[10] = ~sum >> 8;
+	pkt[11] = ~sum & 0xff;
+	ASSERT_EQ(0, enter("fpb"));
+	sll.sll_ifindex = if_nametoindex("vb");
+	ASSERT_EQ(n, sendto(cap, pkt, n, 0, (struct sockaddr *)&sll,
+			    sizeof(sll)));
+	EXPECT_EQ(-1, recv_wait(rxa, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&self->a, GROUP, CPNS_A_STATS_RX_REPLAYED));
+	EXPECT_EQ(0, counter(&self->a, GROUP, CPNS_A_STATS_RX_AUTH_FAILED));
+
+	/* To itself: sealed, looped, opened. */
+	ASSERT_EQ(4, send_to(tx, "10.99.0.1", PORT, "self", 4));
+	ASSERT_EQ(4, recv_wait(rxa, buf, sizeof(buf), 2000));
+	EXPECT_EQ(0, memcmp(buf, "self", 4));
+	EXPECT_EQ(1, counter(&self->a, GROUP, CPNS_A_STATS_RX_OPENED));
+	close(tx);
+	close(rxa);
+	close(rxb);
+	close(cap);
+}
+
 TEST_F(fp, no_key_to_seal)
 {
 	struct nlc ev;
@@ -546,6 +610,50 @@ TEST_F(fp, ipv6_and_fragments)
 	EXPECT_EQ(0, counter(&self->b, 0, CPNS_A_STATS_RX_MALFORMED));
 	close(tx);
 	close(rx);
+}
+
+/*
+ * The largest datagram that still fits the length fields once sealed
+ * goes through; one byte more is dropped, never sent with a wrapped
+ * length.
+ */
+TEST_F(fp, largest_datagrams)
+{
+	static uint8_t buf[65536], got[65536];
+	const struct { const char *dst; int family; size_t fits; } c[] = {
+		{ "10.99.0.2", AF_INET, 65535 - 20 - 8 - 44 },
+		{ "fd99::2", AF_INET6, 65535 - 8 - 44 },
+	};
+	uint8_t gk[CPNS_KEY_LEN];
+	unsigned int i;
+	int tx, rx;
+
+	nlc_fill_key(gk, 9);
+	ASSERT_EQ(0, group_sel(&self->a, 1, "10.99.0.2", 32, PORT));
+	ASSERT_EQ(0, group_sel(&self->b, 1, "10.99.0.2", 32, PORT));
+	ASSERT_EQ(0, group_sel(&self->a, 2, "fd99::2", 128, PORT));
+	ASSERT_EQ(0, group_sel(&self->b, 2, "fd99::2", 128, PORT));
+	for (i = 1; i <= 2; i++) {
+		ASSERT_EQ(0, nlc_key_plain(&self->a, i, 1, gk, -1));
+		ASSERT_EQ(0, nlc_key_plain(&self->b, i, 1, gk, -1));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, enter("fpb"));
+		rx = udp(c[i].family, PORT);
+		ASSERT_EQ(0, enter("fpa"));
+		tx = udp(c[i].family, 0);
+		memset(buf, 0x5a, c[i].fits + 1);
+		ASSERT_EQ((ssize_t)c[i].fits,
+			  send_to(tx, c[i].dst, PORT, buf, c[i].fits));
+		ASSERT_EQ((ssize_t)c[i].fits,
+			  recv_wait(rx, got, sizeof(got), 5000));
+		EXPECT_EQ(0, memcmp(buf, got, c[i].fits));
+		EXPECT_EQ(-1, send_to(tx, c[i].dst, PORT, buf, c[i].fits + 1));
+		EXPECT_EQ(EPERM, errno);
+		EXPECT_EQ(1, counter(&self->a, i + 1, CPNS_A_STATS_TX_DROPPED));
+		close(tx);
+		close(rx);
+	}
 }
 
 /* The closest selector wins; identical ones and host bits are refused. */
