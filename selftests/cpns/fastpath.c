@@ -706,6 +706,127 @@ TEST_F(fp, selectors)
 	close(rx);
 }
 
+/* Run @fn in namespace @ns in a child for @secs; its count comes back. */
+static pid_t spawn(const char *ns, long (*fn)(int), int secs, int *pipefd)
+{
+	pid_t pid;
+	long n;
+
+	if (pipe(pipefd))
+		return -1;
+	pid = fork();
+	if (pid)
+		return pid;
+	close(pipefd[0]);
+	n = enter(ns) ? -1 : fn(secs);
+	if (write(pipefd[1], &n, sizeof(n)) != sizeof(n))
+		_exit(1);
+	_exit(0);
+}
+
+static long reap(pid_t pid, int *pipefd)
+{
+	long n = -1;
+	int status;
+
+	close(pipefd[1]);
+	if (read(pipefd[0], &n, sizeof(n)) != sizeof(n))
+		n = -1;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return n;
+}
+
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec - t0->tv_sec + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static long sender(int secs)
+{
+	struct timespec t0;
+	int fd = udp(AF_INET, 0);
+	long n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (fd >= 0 && secs_since(&t0) < secs) {
+		send_to(fd, "10.99.0.2", PORT, "churn", 5);
+		n++;
+	}
+	return n;
+}
+
+static long receiver(int secs)
+{
+	int fd = udp(AF_INET, PORT), big = 4 << 20;
+	struct timespec t0;
+	char buf[64];
+	long n = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (fd >= 0 && secs_since(&t0) < secs + 1)
+		if (recv_wait(fd, buf, sizeof(buf), 100) == 5)
+			n++;
+	return n;
+}
+
+/*
+ * Keys roll over every few milliseconds and the sender's group is deleted
+ * and made again while datagrams flow: every datagram sealed under a key
+ * either
+ * opens or is dropped for a reason other than a failed tag or a replay
+ * (which would mean a wrong or freed key), and the kernel stays quiet.
+ */
+TEST_F_TIMEOUT(fp, churn_under_traffic, 120)
+{
+	int ptx[2], prx[2], rounds = 0;
+	uint64_t epoch = 0;
+	uint8_t gk[CPNS_KEY_LEN];
+	long sent, got;
+	struct timespec t0;
+	pid_t tx, rx;
+
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	rx = spawn("fpb", receiver, 6, prx);
+	tx = spawn("fpa", sender, 6, ptx);
+	ASSERT_LT(0, rx);
+	ASSERT_LT(0, tx);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (secs_since(&t0) < 6) {
+		/*
+		 * The sender's group goes and comes back; meanwhile it sends
+		 * in the clear and the receiver drops that as malformed.
+		 */
+		if (++rounds % 25 == 0) {
+			ASSERT_EQ(0, nlc_group_del(&self->a, GROUP));
+			usleep(2000);
+			ASSERT_EQ(0, group_sel(&self->a, GROUP, "10.99.0.2",
+					       32, PORT));
+		}
+		epoch++;
+		nlc_fill_key(gk, rounds);
+		ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, epoch, gk, -1));
+		ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, epoch, gk, -1));
+		usleep(5000);
+	}
+	sent = reap(tx, ptx);
+	got = reap(rx, prx);
+	nlc_note("%d rounds, %ld sent, %ld received", rounds, sent, got);
+	EXPECT_LT(0, sent);
+	EXPECT_LT(0, got);
+	EXPECT_LT(20, rounds);
+	EXPECT_EQ(0, counter(&self->b, 0, CPNS_A_STATS_RX_AUTH_FAILED));
+	EXPECT_EQ(0, counter(&self->b, 0, CPNS_A_STATS_RX_REPLAYED));
+	EXPECT_EQ(0, counter(&self->b, 0, CPNS_A_STATS_RX_DROPPED));
+	EXPECT_LE(got, (long)counter(&self->b, 0, CPNS_A_STATS_RX_OPENED));
+	EXPECT_GE(sent, (long)(counter(&self->a, 0, CPNS_A_STATS_TX_SEALED) +
+			       counter(&self->a, 0, CPNS_A_STATS_TX_NO_KEY)));
+}
+
 /* Deleting a namespace or the module with live traffic is clean. */
 TEST_F(fp, teardown_with_traffic)
 {
