@@ -87,6 +87,8 @@ struct cpns_sender {
 /**
  * struct cpns_traffic - fast-path state of a Group Key
  * @tfm: AES-256-GCM keyed with the traffic key, synchronous
+ * @simd: the same with the SIMD implementation, for where
+ *	crypto_simd_usable(); NULL when there is none
  * @sender: this node's random sender id under the key
  * @seq: the last sequence number this node sealed with
  * @window: replay window, packets (0: strictly increasing)
@@ -97,6 +99,7 @@ struct cpns_sender {
  */
 struct cpns_traffic {
 	struct crypto_aead *tfm;
+	struct crypto_aead *simd;
 	u64 sender;
 	atomic64_t seq;
 	u32 window;
@@ -330,6 +333,7 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 				      const struct cpns_group *g,
 				      const u8 *gk, u64 epoch);
 void cpns_traffic_free(struct cpns_traffic *tr);
+const char *cpns_traffic_aead(void);
 int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq);

@@ -25,6 +25,7 @@
 #include <net/ipv6.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netlink.h>
+#include <net/udp.h>
 
 #include "cpns.h"
 
@@ -168,26 +169,24 @@ static struct cpns_group *sel_lookup(struct cpns_net *cn, u16 family,
 	return best;
 }
 
-/* UDP checksum over the whole datagram, for the lengths just changed. */
-static void udp_csum(struct sk_buff *skb, unsigned int thoff, u16 family)
+/*
+ * The sealed datagram's UDP length and checksum.  The checksum is left
+ * to the device, or to the stack before fragmenting or when the device
+ * cannot, as UDP tunnels do.
+ */
+static void udp_seal_csum(struct sk_buff *skb, unsigned int thoff,
+			  u16 family)
 {
-	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
 	unsigned int len = skb->len - thoff;
-	__wsum csum;
 
-	uh->len = htons(len);
-	uh->check = 0;
-	csum = skb_checksum(skb, thoff, len, 0);
+	udp_hdr(skb)->len = htons(len);
+	skb->ip_summed = CHECKSUM_NONE;
 	if (family == AF_INET)
-		uh->check = csum_tcpudp_magic(ip_hdr(skb)->saddr,
-					      ip_hdr(skb)->daddr, len,
-					      IPPROTO_UDP, csum);
+		udp_set_csum(false, skb, ip_hdr(skb)->saddr,
+			     ip_hdr(skb)->daddr, len);
 	else
-		uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
-					    &ipv6_hdr(skb)->daddr, len,
-					    IPPROTO_UDP, csum);
-	if (!uh->check)
-		uh->check = CSUM_MANGLED_0;
+		udp6_set_csum(false, skb, &ipv6_hdr(skb)->saddr,
+			      &ipv6_hdr(skb)->daddr, len);
 }
 
 /* The IP header's length fields, for the datagram's new length. */
@@ -257,8 +256,7 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 		goto drop;
 
 	ip_len(skb, family);
-	udp_csum(skb, thoff, family);
-	skb->ip_summed = CHECKSUM_NONE;
+	udp_seal_csum(skb, thoff, family);
 	/* Sealing grew it: fragment rather than lose what fit before. */
 	skb->ignore_df = 1;
 	fp_inc(cn, g, tx_sealed);
@@ -336,8 +334,13 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		return NF_DROP;
 	}
 	ip_len(skb, family);
-	udp_csum(skb, thoff, family);
-	/* Authenticated just now: nothing for UDP to check again. */
+	/*
+	 * Authenticated just now, which a checksum cannot add to: UDP is
+	 * told not to check, and the field keeps the sealed datagram's
+	 * value (zero would be refused by IPv6).
+	 */
+	((struct udphdr *)(skb->data + thoff))->len = htons(sizeof(struct udphdr) +
+							      clen);
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->csum_level = 0;
 	fp_inc(cn, g, rx_opened);

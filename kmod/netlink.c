@@ -7,6 +7,7 @@
  * Key bytes only ever come in: replies and events carry fingerprints.
  */
 
+#include <linux/crypto.h>
 #include <linux/socket.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -132,7 +133,8 @@ static int fill_info(struct sk_buff *skb, const struct net *net)
 	    nla_put_u32(skb, CPNS_A_INFO_MAX_TREE_HEIGHT,
 			CPNS_TREE_HEIGHT_MAX) ||
 	    nla_put_u64_64bit(skb, CPNS_A_INFO_NETNS_COOKIE, net->net_cookie,
-			      CPNS_A_INFO_PAD))
+			      CPNS_A_INFO_PAD) ||
+	    nla_put_string(skb, CPNS_A_INFO_FASTPATH_AEAD, cpns_traffic_aead()))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -219,7 +221,7 @@ static size_t info_size(void)
 {
 	return nla_total_size(sizeof(CPNS_VERSION)) + 2 * nla_total_size(4) +
 	       2 * nla_total_size(nla_total_size(4) * 4) +
-	       nla_total_size_64bit(8);
+	       nla_total_size_64bit(8) + nla_total_size(CRYPTO_MAX_ALG_NAME);
 }
 
 static size_t gkdk_size(void)

@@ -12,7 +12,10 @@
 #include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/hash.h>
+#include <asm/simd.h>
+#include <crypto/internal/simd.h>
 #include <linux/hash.h>
+#include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -25,6 +28,73 @@
 #define NONCE_OFF	(CPNS_WIRE_HDR_LEN - NONCE_LEN)
 
 static struct workqueue_struct *traffic_wq;
+
+/*
+ * The synchronous gcm(aes) is generic code on x86 (ghash-generic): the
+ * fast implementations are SIMD and registered as internal algorithms
+ * behind an asynchronous wrapper, which would make the hooks complete
+ * datagrams later, out of line.  Like that wrapper, the fast path calls
+ * the internal one directly where crypto_simd_usable() allows, and the
+ * synchronous one elsewhere.  Which one exists is found once per module
+ * load, by driver name, so probing never loads a module.
+ */
+#define SIMD_TYPE	CRYPTO_ALG_INTERNAL
+#define SIMD_MASK	(CRYPTO_ALG_INTERNAL | CRYPTO_ALG_ASYNC | CRYPTO_NOLOAD)
+
+static struct {
+	struct mutex lock;	/* serialises the probe */
+	bool probed;
+	char sync[CRYPTO_MAX_ALG_NAME];	/* driver of the synchronous one */
+	char simd[CRYPTO_MAX_ALG_NAME];	/* driver of the SIMD one, or "" */
+} aead_impl = { .lock = __MUTEX_INITIALIZER(aead_impl.lock) };
+
+static void aead_probe(void)
+{
+	struct crypto_aead *tfm;
+	const char *drv;
+
+	tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (IS_ERR(tfm))
+		return;
+	strscpy(aead_impl.sync, crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm)),
+		sizeof(aead_impl.sync));
+	crypto_free_aead(tfm);
+
+	/* A SIMD wrapper "X" stands for the internal "__X". */
+	tfm = crypto_alloc_aead("gcm(aes)", 0, 0);
+	if (IS_ERR(tfm))
+		return;
+	drv = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
+	if (crypto_aead_alg(tfm)->base.cra_flags & CRYPTO_ALG_ASYNC)
+		snprintf(aead_impl.simd, sizeof(aead_impl.simd), "__%s", drv);
+	crypto_free_aead(tfm);
+	if (!aead_impl.simd[0])
+		return;
+	tfm = crypto_alloc_aead(aead_impl.simd, SIMD_TYPE, SIMD_MASK);
+	if (IS_ERR(tfm))
+		aead_impl.simd[0] = '\0';
+	else
+		crypto_free_aead(tfm);
+}
+
+/**
+ * cpns_traffic_aead() - the driver the fast path seals and opens with
+ *
+ * Process context; probes on first use.
+ *
+ * Return: the SIMD driver's name when there is one, else the synchronous
+ * one's, "" when gcm(aes) is not available.
+ */
+const char *cpns_traffic_aead(void)
+{
+	mutex_lock(&aead_impl.lock);
+	if (!aead_impl.probed) {
+		aead_probe();
+		aead_impl.probed = true;
+	}
+	mutex_unlock(&aead_impl.lock);
+	return aead_impl.simd[0] ? aead_impl.simd : aead_impl.sync;
+}
 
 /*
  * K = HKDF-Expand(Group Key, "cpns-v1 traffic" || group || epoch, 32):
@@ -55,6 +125,29 @@ static int traffic_key(struct crypto_shash *hmac, const u8 *gk, u32 group,
 	return ret;
 }
 
+static bool simd_available(void)
+{
+	cpns_traffic_aead();
+	return aead_impl.simd[0];
+}
+
+static struct crypto_aead *aead_new(const char *name, u32 type, u32 mask,
+				    const u8 *key)
+{
+	struct crypto_aead *tfm = crypto_alloc_aead(name, type, mask);
+	int ret;
+
+	if (IS_ERR(tfm))
+		return tfm;
+	ret = crypto_aead_setkey(tfm, key, CPNS_KEY_LEN) ?:
+	      crypto_aead_setauthsize(tfm, CPNS_WIRE_TAG_LEN);
+	if (ret) {
+		crypto_free_aead(tfm);
+		return ERR_PTR(ret);
+	}
+	return tfm;
+}
+
 /**
  * cpns_traffic_new() - fast-path state for a Group Key
  * @cn: the namespace, locked (its HMAC transform is used)
@@ -80,29 +173,35 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 	tr = kzalloc(sizeof(*tr), GFP_KERNEL_ACCOUNT);
 	if (!tr)
 		return ERR_PTR(-ENOMEM);
+	ret = traffic_key(cn->hmac, gk, g->id, epoch, key);
+	if (ret)
+		goto err;
 	/*
-	 * A synchronous implementation: the hooks run in softirq and finish
+	 * Synchronous implementations: the hooks run in softirq and finish
 	 * each datagram before they return.
 	 */
-	tr->tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	tr->tfm = aead_new("gcm(aes)", 0, CRYPTO_ALG_ASYNC, key);
 	if (IS_ERR(tr->tfm)) {
 		ret = PTR_ERR(tr->tfm);
-		kfree(tr);
-		return ERR_PTR(ret);
+		goto err;
 	}
-	ret = traffic_key(cn->hmac, gk, g->id, epoch, key) ?:
-	      crypto_aead_setkey(tr->tfm, key, sizeof(key)) ?:
-	      crypto_aead_setauthsize(tr->tfm, CPNS_WIRE_TAG_LEN);
+	if (simd_available()) {
+		tr->simd = aead_new(aead_impl.simd, SIMD_TYPE, SIMD_MASK, key);
+		if (IS_ERR(tr->simd)) {
+			ret = PTR_ERR(tr->simd);
+			crypto_free_aead(tr->tfm);
+			goto err;
+		}
+	}
 	memzero_explicit(key, sizeof(key));
-	if (ret) {
-		crypto_free_aead(tr->tfm);
-		kfree(tr);
-		return ERR_PTR(ret);
-	}
 	tr->sender = get_random_u64();
 	tr->window = g->replay_window;
 	spin_lock_init(&tr->lock);
 	return tr;
+err:
+	memzero_explicit(key, sizeof(key));
+	kfree(tr);
+	return ERR_PTR(ret);
 }
 
 static void traffic_free_work(struct work_struct *work)
@@ -116,7 +215,9 @@ static void traffic_free_work(struct work_struct *work)
 	for (i = 0; i < ARRAY_SIZE(tr->senders); i++)
 		hlist_for_each_entry_safe(s, tmp, &tr->senders[i], node)
 			kfree(s);
-	crypto_free_aead(tr->tfm);	/* wipes the expanded key */
+	/* Freeing a transform wipes its expanded key. */
+	crypto_free_aead(tr->tfm);
+	crypto_free_aead(tr->simd);
 	kfree_sensitive(tr);
 }
 
@@ -139,21 +240,23 @@ void cpns_traffic_free(struct cpns_traffic *tr)
 static int traffic_crypt(struct cpns_traffic *tr, u8 *wire, unsigned int len,
 			 bool seal)
 {
+	struct crypto_aead *tfm = tr->simd && crypto_simd_usable() ?
+				  tr->simd : tr->tfm;
 	struct aead_request *req;
 	struct scatterlist sg;
 	u8 *iv;
 	int ret;
 
-	req = kmalloc(sizeof(*req) + crypto_aead_reqsize(tr->tfm) + NONCE_LEN,
+	req = kmalloc(sizeof(*req) + crypto_aead_reqsize(tfm) + NONCE_LEN,
 		      GFP_ATOMIC);
 	if (!req)
 		return -ENOMEM;
-	iv = (u8 *)(req + 1) + crypto_aead_reqsize(tr->tfm);
+	iv = (u8 *)(req + 1) + crypto_aead_reqsize(tfm);
 	memcpy(iv, wire + NONCE_OFF, NONCE_LEN);
 
 	sg_init_one(&sg, wire, CPNS_WIRE_HDR_LEN + len +
 		    (seal ? CPNS_WIRE_TAG_LEN : 0));
-	aead_request_set_tfm(req, tr->tfm);
+	aead_request_set_tfm(req, tfm);
 	aead_request_set_callback(req, 0, NULL, NULL);
 	aead_request_set_crypt(req, &sg, &sg, len, iv);
 	aead_request_set_ad(req, CPNS_WIRE_HDR_LEN);

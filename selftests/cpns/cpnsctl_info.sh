@@ -4,7 +4,7 @@
 # cpnsctl info, in text and JSON, in several namespaces independently,
 # and its refusals.
 . ./common.sh
-plan 15
+plan 16
 
 # With module autoloading off, a missing module is a clear error...
 cpns_unload
@@ -24,6 +24,10 @@ check_eq "JSON: version" "0.1.0" "$(echo "$json" | jq -r .version)"
 check_eq "JSON: schemes and ciphers" '["complete-subtree"] ["aes-256-gcm"]' \
 	"$(echo "$json" | jq -c '.schemes, .ciphers' | tr '\n' ' ' | sed 's/ $//')"
 check_eq "JSON: max tree height" 20 "$(echo "$json" | jq .max_tree_height)"
+# Without AES-NI loaded (no udev here): the synchronous generic gcm(aes).
+check_eq "the fast path's AEAD driver, in text and JSON" \
+	"fastpath-aead gcm_base(ctr(aes-generic),ghash-generic) gcm_base(ctr(aes-generic),ghash-generic)" \
+	"$(cpnsctl info | grep '^fastpath-aead') $(echo "$json" | jq -r .fastpath_aead)"
 
 ip netns add a
 ip netns add b

@@ -849,4 +849,50 @@ TEST_F(fp, teardown_with_traffic)
 	ASSERT_EQ(0, nlc_open(&self->b));
 }
 
+/*
+ * With a SIMD implementation registered (AES-NI, as udev loads it on a
+ * real machine), the fast path uses it where the FPU is usable; what it
+ * seals still opens with OpenSSL and on the other side.
+ */
+TEST_F(fp, simd_implementation)
+{
+	uint8_t gk[CPNS_KEY_LEN], pkt[2048], buf[512], plain[512];
+	struct nlattr *tb[CPNS_A_INFO_MAX + 1];
+	size_t off;
+	ssize_t n;
+	int tx, rx, cap, i;
+
+	if (sh("grep -qw aes /proc/cpuinfo && modprobe aesni_intel"))
+		SKIP(return, "no AES-NI in this CPU");
+	ASSERT_EQ(0, nlc_do(&self->a, nlc_req(&self->a, CPNS_CMD_INFO_GET, 0)));
+	ASSERT_EQ(0, nlc_parse(self->a.reply[0], tb, CPNS_A_INFO_MAX));
+	ASSERT_NE(NULL, tb[CPNS_A_INFO_FASTPATH_AEAD]);
+	EXPECT_STREQ("__generic-gcm-aesni",
+		     nla_get_string(tb[CPNS_A_INFO_FASTPATH_AEAD]));
+
+	nlc_fill_key(gk, 10);
+	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	for (i = 1; i <= 300; i += 37) {
+		memset(buf, i, i);
+		ASSERT_EQ(i, send_to(tx, "10.99.0.2", PORT, buf, i));
+		ASSERT_EQ(i, recv_wait(rx, plain, sizeof(plain), 2000));
+		EXPECT_EQ(0, memcmp(buf, plain, i));
+		n = capture(cap, pkt, sizeof(pkt), &off);
+		ASSERT_LT(0, n);
+		ASSERT_EQ(0, ref_open(gk, pkt + off + 8, n - off - 8, plain));
+		EXPECT_EQ(0, memcmp(buf, plain, i));
+	}
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_RX_AUTH_FAILED));
+	close(tx);
+	close(rx);
+	close(cap);
+}
+
 TEST_HARNESS_MAIN

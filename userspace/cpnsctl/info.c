@@ -49,6 +49,7 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 		[CPNS_A_INFO_CIPHERS] = { MNL_TYPE_NESTED, 0 },
 		[CPNS_A_INFO_MAX_TREE_HEIGHT] = { MNL_TYPE_U32, 0 },
 		[CPNS_A_INFO_NETNS_COOKIE] = { MNL_TYPE_U64, 0 },
+		[CPNS_A_INFO_FASTPATH_AEAD] = { MNL_TYPE_NUL_STRING, 0 },
 	};
 	const struct nlattr *tb[CPNS_A_INFO_MAX + 1];
 
@@ -75,6 +76,9 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[CPNS_A_INFO_NETNS_COOKIE])
 		cpns_print_uint("netns_cookie", "netns-cookie %" PRIu64 "\n",
 				mnl_attr_get_u64(tb[CPNS_A_INFO_NETNS_COOKIE]));
+	if (tb[CPNS_A_INFO_FASTPATH_AEAD])
+		cpns_print_string("fastpath_aead", "fastpath-aead %s\n",
+				  mnl_attr_get_str(tb[CPNS_A_INFO_FASTPATH_AEAD]));
 	cpns_print_close_object();
 	return MNL_CB_OK;
 }

@@ -83,6 +83,7 @@ enum {
 	CPNS_A_INFO_MAX_TREE_HEIGHT,	/* u32: largest key tree accepted */
 	CPNS_A_INFO_NETNS_COOKIE,	/* u64: namespace the reply is about */
 	CPNS_A_INFO_PAD,
+	CPNS_A_INFO_FASTPATH_AEAD,	/* string: driver that seals datagrams */
 
 	__CPNS_A_INFO_MAX,
 	CPNS_A_INFO_MAX = __CPNS_A_INFO_MAX - 1
