@@ -257,11 +257,21 @@ FIXTURE_TEARDOWN(fp)
 	nlc_rmmod();
 }
 
-/* Both namespaces: group GROUP for @addr:PORT, key @epoch from @seed. */
+/* Both namespaces: group GROUP for @addr/@plen, port PORT. */
 static int both(struct nlc *a, struct nlc *b, const char *addr, int plen)
 {
 	return group_sel(a, GROUP, addr, plen, PORT) ?:
 	       group_sel(b, GROUP, addr, plen, PORT);
+}
+
+/* The same, with key @gk (made from @seed) as epoch 1 on both sides. */
+static int both_keyed(struct nlc *a, struct nlc *b, const char *addr,
+		      int plen, uint32_t seed, uint8_t gk[CPNS_KEY_LEN])
+{
+	nlc_fill_key(gk, seed);
+	return both(a, b, addr, plen) ?:
+	       nlc_key_plain(a, GROUP, 1, gk, -1) ?:
+	       nlc_key_plain(b, GROUP, 1, gk, -1);
 }
 
 TEST_F(fp, seal_and_open_ipv4)
@@ -271,10 +281,8 @@ TEST_F(fp, seal_and_open_ipv4)
 	ssize_t n;
 	int tx, rx, cap, i;
 
-	nlc_fill_key(gk, 1);
-	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
-	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
-	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 1,
+				 gk));
 
 	ASSERT_EQ(0, enter("fpb"));
 	rx = udp(AF_INET, PORT);
@@ -456,10 +464,8 @@ TEST_F(fp, reflection)
 	ssize_t n;
 	int tx, rxa, rxb, cap, i;
 
-	nlc_fill_key(gk, 3);
-	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.0", 24));
-	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
-	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.0", 24, 3,
+				 gk));
 	ASSERT_EQ(0, enter("fpb"));
 	rxb = udp(AF_INET, PORT);
 	cap = packet_sock("vb", 0);
@@ -590,10 +596,8 @@ TEST_F(fp, ipv6_and_fragments)
 	unsigned int i;
 	int tx, rx;
 
-	nlc_fill_key(gk, 6);
-	ASSERT_EQ(0, both(&self->a, &self->b, "fd99::2", 128));
-	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
-	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "fd99::2", 128, 6,
+				 gk));
 	ASSERT_EQ(0, enter("fpb"));
 	rx = udp(AF_INET6, PORT);
 	ASSERT_EQ(0, enter("fpa"));
@@ -833,10 +837,8 @@ TEST_F(fp, teardown_with_traffic)
 	uint8_t gk[CPNS_KEY_LEN];
 	int tx, i;
 
-	nlc_fill_key(gk, 8);
-	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
-	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
-	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 8,
+				 gk));
 	ASSERT_EQ(0, enter("fpa"));
 	tx = udp(AF_INET, 0);
 	for (i = 0; i < 200; i++)
@@ -870,10 +872,8 @@ TEST_F(fp, simd_implementation)
 	EXPECT_STREQ("__generic-gcm-aesni",
 		     nla_get_string(tb[CPNS_A_INFO_FASTPATH_AEAD]));
 
-	nlc_fill_key(gk, 10);
-	ASSERT_EQ(0, both(&self->a, &self->b, "10.99.0.2", 32));
-	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
-	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 10,
+				 gk));
 	ASSERT_EQ(0, enter("fpb"));
 	rx = udp(AF_INET, PORT);
 	cap = packet_sock("vb", 0);
