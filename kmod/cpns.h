@@ -51,6 +51,7 @@ struct cpns_fp_stats {
 	u64_stats_t rx_replayed;
 	u64_stats_t rx_dropped;
 	u64_stats_t key_missing;
+	u64_stats_t fwd_verified;
 	struct u64_stats_sync syncp;
 };
 
@@ -65,6 +66,7 @@ struct cpns_fp_totals {
 	u64 rx_replayed;
 	u64 rx_dropped;
 	u64 key_missing;
+	u64 fwd_verified;
 };
 
 #define CPNS_SENDER_BITS	4
@@ -85,6 +87,18 @@ struct cpns_sender {
 };
 
 /**
+ * struct cpns_replay - the senders heard under a key, and their windows
+ * @lock: protects @nsenders and @senders; taken in softirq
+ * @nsenders: entries of @senders
+ * @senders: replay state of every sender heard, by id
+ */
+struct cpns_replay {
+	spinlock_t lock;	/* nsenders, senders; taken in softirq */
+	unsigned int nsenders;
+	struct hlist_head senders[1 << CPNS_SENDER_BITS];
+};
+
+/**
  * struct cpns_traffic - fast-path state of a Group Key
  * @tfm: AES-256-GCM keyed with the traffic key, synchronous
  * @simd: the same with the SIMD implementation, for where
@@ -92,9 +106,9 @@ struct cpns_sender {
  * @sender: this node's random sender id under the key
  * @seq: the last sequence number this node sealed with
  * @window: replay window, packets (0: strictly increasing)
- * @lock: protects @senders and @nsenders
- * @nsenders: entries of @senders
- * @senders: replay state of every sender heard, by id
+ * @rx: senders of the datagrams this node opened
+ * @fwd: senders of the datagrams this node verified and forwarded; apart
+ *	from @rx, since a multicast datagram may be both
  * @free_work: frees this after an RCU grace period, in process context
  */
 struct cpns_traffic {
@@ -103,9 +117,8 @@ struct cpns_traffic {
 	u64 sender;
 	atomic64_t seq;
 	u32 window;
-	spinlock_t lock;	/* senders, nsenders; taken in softirq */
-	unsigned int nsenders;
-	struct hlist_head senders[1 << CPNS_SENDER_BITS];
+	struct cpns_replay rx;
+	struct cpns_replay fwd;
 	struct rcu_work free_work;
 };
 
@@ -336,7 +349,10 @@ void cpns_traffic_free(struct cpns_traffic *tr);
 const char *cpns_traffic_aead(void);
 int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
-int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq);
+int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,
+			unsigned int len);
+int cpns_traffic_replay(struct cpns_traffic *tr, struct cpns_replay *r,
+			u64 sender, u32 seq);
 int cpns_traffic_init(void);
 void cpns_traffic_exit(void);
 

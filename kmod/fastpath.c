@@ -2,10 +2,11 @@
 /*
  * cpns: the fast path.  Netfilter hooks seal the UDP datagrams a Service
  * Group's traffic selector matches on their way out (LOCAL_OUT) with the
- * group's current key, and open them on their way in (LOCAL_IN) with the
- * key of the epoch they name, current or previous: a rollover loses
- * nothing sealed under either.  What does not open, or opens twice, is
- * dropped and counted by reason (Documentation/fastpath.rst).
+ * group's current key, open them on their way in (LOCAL_IN) with the key
+ * of the epoch they name, current or previous, so a rollover loses
+ * nothing sealed under either, and verify them when they are forwarded
+ * (FORWARD).  What does not open or verify, or comes twice, is dropped
+ * and counted by reason (Documentation/fastpath.rst).
  *
  * Hooks run under rcu_read_lock(), in softirq or with preemption enabled
  * (LOCAL_OUT from sendmsg()); they take no mutex and never sleep.
@@ -23,6 +24,7 @@
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/ipv6.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netlink.h>
 #include <net/udp.h>
@@ -96,6 +98,7 @@ void cpns_fp_stats_sum(struct cpns_fp_stats __percpu *fp,
 			c.rx_replayed = u64_stats_read(&s->rx_replayed);
 			c.rx_dropped = u64_stats_read(&s->rx_dropped);
 			c.key_missing = u64_stats_read(&s->key_missing);
+			c.fwd_verified = u64_stats_read(&s->fwd_verified);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		t->tx_sealed += c.tx_sealed;
 		t->tx_no_key += c.tx_no_key;
@@ -106,6 +109,7 @@ void cpns_fp_stats_sum(struct cpns_fp_stats __percpu *fp,
 		t->rx_replayed += c.rx_replayed;
 		t->rx_dropped += c.rx_dropped;
 		t->key_missing += c.key_missing;
+		t->fwd_verified += c.fwd_verified;
 	}
 }
 
@@ -266,31 +270,28 @@ drop:
 	return NF_DROP;
 }
 
-/* Open: verify, check for replay, then strip header and tag. */
-static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
-			       struct sk_buff *skb, unsigned int thoff,
-			       u16 family, bool local)
+/*
+ * The checks of a received sealed datagram's header, in linear data, and
+ * the key of its epoch; NULL when it is dropped (and counted).
+ * @clen: out, ciphertext and tag length
+ */
+static struct cpns_key *wire_key(struct cpns_net *cn, struct cpns_group *g,
+				 struct sk_buff *skb, unsigned int thoff,
+				 unsigned int *clen)
 {
-	unsigned int ulen, clen, head = thoff + sizeof(struct udphdr);
-	struct cpns_key *cur, *k;
+	unsigned int ulen = ntohs(((struct udphdr *)(skb->data + thoff))->len);
 	struct cpns_wire_hdr *h;
-	u64 epoch, sender;
-	u32 seq;
-	int ret;
+	struct cpns_key *cur, *k;
+	u64 epoch;
 
-	if (skb_is_gso(skb) || skb_ensure_writable(skb, skb->len)) {
-		fp_inc(cn, g, rx_dropped);
-		return NF_DROP;
-	}
-	ulen = ntohs(((struct udphdr *)(skb->data + thoff))->len);
+	h = (struct cpns_wire_hdr *)(skb->data + thoff + sizeof(struct udphdr));
 	if (ulen < sizeof(struct udphdr) + HDR_LEN + TAG_LEN ||
-	    ulen > skb->len - thoff)
-		goto malformed;
-	h = (struct cpns_wire_hdr *)(skb->data + head);
-	seq = get_unaligned_be32(&h->seq);
-	if (h->version != CPNS_WIRE_VERSION || h->flags || h->reserved ||
-	    get_unaligned_be32(&h->group_id) != g->id || !seq)
-		goto malformed;
+	    ulen > skb->len - thoff || h->version != CPNS_WIRE_VERSION ||
+	    h->flags || h->reserved || !get_unaligned_be32(&h->seq) ||
+	    get_unaligned_be32(&h->group_id) != g->id) {
+		fp_inc(cn, g, rx_malformed);
+		return NULL;
+	}
 
 	epoch = get_unaligned_be64(&h->epoch);
 	cur = rcu_dereference(g->cur);
@@ -300,15 +301,43 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		/* Only a newer epoch is worth fetching; an old one is gone. */
 		if (!cur || epoch > cur->epoch)
 			key_missing(cn, g, &epoch);
-		return NF_DROP;
+		return NULL;
 	}
+	*clen = ulen - sizeof(struct udphdr) - HDR_LEN;
+	return k;
+}
 
-	clen = ulen - sizeof(struct udphdr) - HDR_LEN;
-	ret = cpns_traffic_open(k->tr, (u8 *)h, clen);
-	if (ret == -EBADMSG) {
+/* Count why a datagram that named a key we hold did not get through. */
+static unsigned int rx_refused(struct cpns_net *cn, struct cpns_group *g,
+			       int err)
+{
+	if (err == -EBADMSG)
 		fp_inc(cn, g, rx_auth_failed);
+	else if (err == -EALREADY)
+		fp_inc(cn, g, rx_replayed);
+	else
+		fp_inc(cn, g, rx_dropped);
+	return NF_DROP;
+}
+
+/* Open: verify, check for replay, then strip header and tag. */
+static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
+			       struct sk_buff *skb, unsigned int thoff,
+			       u16 family, bool local)
+{
+	unsigned int clen, head = thoff + sizeof(struct udphdr);
+	struct cpns_wire_hdr *h;
+	struct cpns_key *k;
+	u64 sender;
+	int ret;
+
+	if (skb_is_gso(skb) || skb_ensure_writable(skb, skb->len))
+		return rx_refused(cn, g, -ENOMEM);
+	k = wire_key(cn, g, skb, thoff, &clen);
+	if (!k)
 		return NF_DROP;
-	}
+	h = (struct cpns_wire_hdr *)(skb->data + head);
+	ret = cpns_traffic_open(k->tr, (u8 *)h, clen);
 	/*
 	 * This node's own datagram from the network, not from itself: sent
 	 * back to it by someone who rewrote the destination.
@@ -317,22 +346,15 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 	if (!ret && sender == k->tr->sender && !local)
 		ret = -EALREADY;
 	if (!ret)
-		ret = cpns_traffic_replay(k->tr, sender, seq);
-	if (ret == -EALREADY) {
-		fp_inc(cn, g, rx_replayed);
-		return NF_DROP;
-	}
-	if (ret) {
-		fp_inc(cn, g, rx_dropped);
-		return NF_DROP;
-	}
+		ret = cpns_traffic_replay(k->tr, &k->tr->rx, sender,
+					  get_unaligned_be32(&h->seq));
+	if (ret)
+		return rx_refused(cn, g, ret);
 
 	clen -= TAG_LEN;
 	memmove(h, (u8 *)h + HDR_LEN, clen);
-	if (pskb_trim(skb, head + clen)) {
-		fp_inc(cn, g, rx_dropped);
-		return NF_DROP;
-	}
+	if (pskb_trim(skb, head + clen))
+		return rx_refused(cn, g, -ENOMEM);
 	ip_len(skb, family);
 	/*
 	 * Authenticated just now, which a checksum cannot add to: UDP is
@@ -345,9 +367,35 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 	skb->csum_level = 0;
 	fp_inc(cn, g, rx_opened);
 	return NF_ACCEPT;
-malformed:
-	fp_inc(cn, g, rx_malformed);
-	return NF_DROP;
+}
+
+/*
+ * Forward: a gateway passes sealed datagrams on as they are, once their
+ * tag verifies and they are no replay, so forgeries stop at its edge.
+ */
+static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
+				 struct sk_buff *skb, unsigned int thoff)
+{
+	const struct cpns_wire_hdr *h;
+	struct cpns_key *k;
+	unsigned int clen;
+	int ret;
+
+	if (skb_is_gso(skb) || skb_linearize(skb))
+		return rx_refused(cn, g, -ENOMEM);
+	k = wire_key(cn, g, skb, thoff, &clen);
+	if (!k)
+		return NF_DROP;
+	h = (const struct cpns_wire_hdr *)(skb->data + thoff +
+					   sizeof(struct udphdr));
+	ret = cpns_traffic_verify(k->tr, (const u8 *)h, clen) ?:
+	      cpns_traffic_replay(k->tr, &k->tr->fwd,
+				  get_unaligned_be64(&h->sender),
+				  get_unaligned_be32(&h->seq));
+	if (ret)
+		return rx_refused(cn, g, ret);
+	fp_inc(cn, g, fwd_verified);
+	return NF_ACCEPT;
 }
 
 /*
@@ -431,9 +479,29 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 	return open_dgram(cn, g, skb, thoff, family, local);
 }
 
+static unsigned int cpns_fwd(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct cpns_net *cn = cpns_net(state->net);
+	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	struct cpns_group *g;
+	unsigned int thoff;
+	bool frag;
+
+	g = classify(cn, skb, family, &thoff, &frag);
+	if (!g)
+		return NF_ACCEPT;
+	if (frag) {
+		fp_inc(cn, g, rx_malformed);
+		return NF_DROP;
+	}
+	return verify_dgram(cn, g, skb, thoff);
+}
+
 /*
  * Seal after filter, NAT and security hooks have seen the plain datagram;
- * open before the filter sees it, so rules match what applications send.
+ * open, or verify what is forwarded, before the filter sees it, so rules
+ * match what applications send.
  */
 static const struct nf_hook_ops cpns_nf_ops[] = {
 	{
@@ -449,6 +517,12 @@ static const struct nf_hook_ops cpns_nf_ops[] = {
 		.priority = NF_IP_PRI_FILTER - 10,
 	},
 	{
+		.hook = cpns_fwd,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP_PRI_FILTER - 10,
+	},
+	{
 		.hook = cpns_out,
 		.pf = NFPROTO_IPV6,
 		.hooknum = NF_INET_LOCAL_OUT,
@@ -460,6 +534,12 @@ static const struct nf_hook_ops cpns_nf_ops[] = {
 		.hooknum = NF_INET_LOCAL_IN,
 		.priority = NF_IP6_PRI_FILTER - 10,
 	},
+	{
+		.hook = cpns_fwd,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_FORWARD,
+		.priority = NF_IP6_PRI_FILTER - 10,
+	},
 };
 
 /* Hooks are registered with the namespace's first selector, kept after. */
@@ -469,18 +549,27 @@ static int hooks_get(struct cpns_net *cn)
 
 	if (cn->hooks)
 		return 0;
-	/* Sealed datagrams may be fragmented; IPv6 reassembles only so. */
-	ret = nf_defrag_ipv6_enable(cn->net);
+	/*
+	 * Sealed datagrams may be fragmented: IPv6 reassembles before
+	 * LOCAL_IN only so, and neither reassembles what it forwards.
+	 */
+	ret = nf_defrag_ipv4_enable(cn->net);
 	if (ret)
 		return ret;
+	ret = nf_defrag_ipv6_enable(cn->net);
+	if (ret)
+		goto err_v4;
 	ret = nf_register_net_hooks(cn->net, cpns_nf_ops,
 				    ARRAY_SIZE(cpns_nf_ops));
-	if (ret) {
-		nf_defrag_ipv6_disable(cn->net);
-		return ret;
-	}
+	if (ret)
+		goto err_v6;
 	cn->hooks = true;
 	return 0;
+err_v6:
+	nf_defrag_ipv6_disable(cn->net);
+err_v4:
+	nf_defrag_ipv4_disable(cn->net);
+	return ret;
 }
 
 static bool sel_same(const struct cpns_selector *a,
@@ -576,6 +665,7 @@ void cpns_fastpath_net_exit(struct cpns_net *cn)
 		/* Unregistering does not wait for hooks already running. */
 		synchronize_net();
 		nf_defrag_ipv6_disable(cn->net);
+		nf_defrag_ipv4_disable(cn->net);
 		cn->hooks = false;
 	}
 }

@@ -294,6 +294,7 @@ static int put_counters(struct sk_buff *skb, const struct cpns_counters *c,
 		F(RX_AUTH_FAILED, rx_auth_failed),
 		F(RX_REPLAYED, rx_replayed),
 		F(RX_DROPPED, rx_dropped),
+		F(FWD_VERIFIED, fwd_verified),
 	};
 #undef F
 	struct cpns_fp_totals t;

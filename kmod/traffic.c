@@ -196,7 +196,8 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 	memzero_explicit(key, sizeof(key));
 	tr->sender = get_random_u64();
 	tr->window = g->replay_window;
-	spin_lock_init(&tr->lock);
+	spin_lock_init(&tr->rx.lock);
+	spin_lock_init(&tr->fwd.lock);
 	return tr;
 err:
 	memzero_explicit(key, sizeof(key));
@@ -212,9 +213,12 @@ static void traffic_free_work(struct work_struct *work)
 	struct hlist_node *tmp;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tr->senders); i++)
-		hlist_for_each_entry_safe(s, tmp, &tr->senders[i], node)
+	for (i = 0; i < ARRAY_SIZE(tr->rx.senders); i++) {
+		hlist_for_each_entry_safe(s, tmp, &tr->rx.senders[i], node)
 			kfree(s);
+		hlist_for_each_entry_safe(s, tmp, &tr->fwd.senders[i], node)
+			kfree(s);
+	}
 	/* Freeing a transform wipes its expanded key. */
 	crypto_free_aead(tr->tfm);
 	crypto_free_aead(tr->simd);
@@ -235,15 +239,16 @@ void cpns_traffic_free(struct cpns_traffic *tr)
 
 /*
  * AES-256-GCM over @wire: the header as associated data, then @len bytes
- * to seal or open in place (an open's @len includes the tag).
+ * to seal or open (an open's @len includes the tag), in place, or for an
+ * open into @out (header, then plaintext) when @out is not NULL.
  */
 static int traffic_crypt(struct cpns_traffic *tr, u8 *wire, unsigned int len,
-			 bool seal)
+			 bool seal, u8 *out)
 {
 	struct crypto_aead *tfm = tr->simd && crypto_simd_usable() ?
 				  tr->simd : tr->tfm;
+	struct scatterlist sg, sg_out;
 	struct aead_request *req;
-	struct scatterlist sg;
 	u8 *iv;
 	int ret;
 
@@ -256,9 +261,12 @@ static int traffic_crypt(struct cpns_traffic *tr, u8 *wire, unsigned int len,
 
 	sg_init_one(&sg, wire, CPNS_WIRE_HDR_LEN + len +
 		    (seal ? CPNS_WIRE_TAG_LEN : 0));
+	if (out)
+		sg_init_one(&sg_out, out, CPNS_WIRE_HDR_LEN + len -
+			    CPNS_WIRE_TAG_LEN);
 	aead_request_set_tfm(req, tfm);
 	aead_request_set_callback(req, 0, NULL, NULL);
-	aead_request_set_crypt(req, &sg, &sg, len, iv);
+	aead_request_set_crypt(req, &sg, out ? &sg_out : &sg, len, iv);
 	aead_request_set_ad(req, CPNS_WIRE_HDR_LEN);
 	ret = seal ? crypto_aead_encrypt(req) : crypto_aead_decrypt(req);
 	kfree_sensitive(req);
@@ -288,7 +296,7 @@ int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len)
 	}
 	put_unaligned_be64(tr->sender, &h->sender);
 	put_unaligned_be32(seq, &h->seq);
-	return traffic_crypt(tr, wire, len, true);
+	return traffic_crypt(tr, wire, len, true, NULL);
 }
 
 /**
@@ -301,7 +309,34 @@ int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len)
  */
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len)
 {
-	return traffic_crypt(tr, wire, len, false);
+	return traffic_crypt(tr, wire, len, false, NULL);
+}
+
+/**
+ * cpns_traffic_verify() - check a sealed datagram's tag, leaving it as is
+ * @tr: the key's state
+ * @wire: the wire header, then @len bytes of ciphertext and tag
+ * @len: ciphertext and tag length
+ *
+ * For datagrams forwarded sealed: the plaintext goes to a scratch buffer
+ * that is wiped.
+ *
+ * Return: 0, -EBADMSG when the tag does not verify, or another errno.
+ */
+int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,
+			unsigned int len)
+{
+	unsigned int outlen = CPNS_WIRE_HDR_LEN + len - CPNS_WIRE_TAG_LEN;
+	u8 *out;
+	int ret;
+
+	out = kmalloc(outlen, GFP_ATOMIC);
+	if (!out)
+		return -ENOMEM;
+	/* The source is only read: the cast drops a const the API lacks. */
+	ret = traffic_crypt(tr, (u8 *)wire, len, false, out);
+	kfree_sensitive(out);
+	return ret;
 }
 
 /* Replay windows: a ring of bitmap words indexed by seq / BITS_PER_LONG. */
@@ -312,11 +347,11 @@ static unsigned int window_words(u32 window)
 	return roundup_pow_of_two(DIV_ROUND_UP(window, BITS_PER_LONG) + 1);
 }
 
-static struct cpns_sender *sender_find(struct cpns_traffic *tr, u64 id)
+static struct cpns_sender *sender_find(struct cpns_replay *r, u64 id)
 {
 	struct cpns_sender *s;
 
-	hlist_for_each_entry(s, &tr->senders[hash_64(id, CPNS_SENDER_BITS)],
+	hlist_for_each_entry(s, &r->senders[hash_64(id, CPNS_SENDER_BITS)],
 			     node)
 		if (s->id == id)
 			return s;
@@ -345,6 +380,7 @@ static bool window_accept(struct cpns_sender *s, u32 window, u32 seq)
 /**
  * cpns_traffic_replay() - record a datagram's sequence number
  * @tr: the key's state
+ * @r: &tr->rx for datagrams opened here, &tr->fwd for forwarded ones
  * @sender: the header's sender id
  * @seq: the header's sequence number, >= 1
  *
@@ -354,15 +390,16 @@ static bool window_accept(struct cpns_sender *s, u32 window, u32 seq)
  * Return: 0 for a fresh number, -EALREADY for a replayed or too old one,
  * -ENOSPC when the key heard CPNS_SENDERS_MAX senders already, -ENOMEM.
  */
-int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq)
+int cpns_traffic_replay(struct cpns_traffic *tr, struct cpns_replay *r,
+			u64 sender, u32 seq)
 {
 	struct cpns_sender *s;
 	int ret = 0;
 
-	spin_lock_bh(&tr->lock);
-	s = sender_find(tr, sender);
+	spin_lock_bh(&r->lock);
+	s = sender_find(r, sender);
 	if (!s) {
-		if (tr->nsenders >= CPNS_SENDERS_MAX) {
+		if (r->nsenders >= CPNS_SENDERS_MAX) {
 			ret = -ENOSPC;
 			goto out;
 		}
@@ -374,13 +411,13 @@ int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq)
 		}
 		s->id = sender;
 		hlist_add_head(&s->node,
-			       &tr->senders[hash_64(sender, CPNS_SENDER_BITS)]);
-		tr->nsenders++;
+			       &r->senders[hash_64(sender, CPNS_SENDER_BITS)]);
+		r->nsenders++;
 	}
 	if (!window_accept(s, tr->window, seq))
 		ret = -EALREADY;
 out:
-	spin_unlock_bh(&tr->lock);
+	spin_unlock_bh(&r->lock);
 	return ret;
 }
 

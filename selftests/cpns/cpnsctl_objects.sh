@@ -138,7 +138,8 @@ installs 2 repeated 0 retired 2 expiries 0
 refused: stale 1 conflict 2 malformed 0 no-gkdk 0 not-member 0 expired 0
 decrypt-failures 0
 tx: sealed 0 no-key 0 dropped 0
-rx: opened 0 malformed 0 auth-failed 0 replayed 0 key-missing 0 dropped 0" "$(cpnsctl stats group 7)"
+rx: opened 0 malformed 0 auth-failed 0 replayed 0 key-missing 0 dropped 0
+fwd: verified 0" "$(cpnsctl stats group 7)"
 check_fails "stats of an unknown group names it" 1 \
 	'stats: No such file or directory: cpns: unknown Service Group \(argument "group"\)' \
 	cpnsctl stats group 99

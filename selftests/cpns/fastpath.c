@@ -253,7 +253,7 @@ FIXTURE_TEARDOWN(fp)
 	nlc_close(&self->b);
 	setns(self->home, CLONE_NEWNET);
 	close(self->home);
-	sh("ip netns del fpa; ip netns del fpb");
+	sh("ip netns del fpa; ip netns del fpb; ip netns del fpg 2>/dev/null");
 	nlc_rmmod();
 }
 
@@ -849,6 +849,126 @@ TEST_F(fp, teardown_with_traffic)
 	close(tx);
 	ASSERT_EQ(0, sh("ip netns add fpb"));
 	ASSERT_EQ(0, nlc_open(&self->b));
+}
+
+/* fpa - fpg - fpb on 10.96.1.0/24 and 10.96.2.0/24, fpg forwarding. */
+static int gateway_setup(void)
+{
+	return sh("ip netns add fpg && "
+		  "ip link add va1 netns fpa type veth peer name vg1 netns fpg "
+		  "address 02:00:00:00:00:f1 && "
+		  "ip link add vg2 netns fpg type veth peer name vb2 netns fpb && "
+		  "ip -n fpa addr add 10.96.1.1/24 dev va1 && "
+		  "ip -n fpg addr add 10.96.1.254/24 dev vg1 && "
+		  "ip -n fpg addr add 10.96.2.254/24 dev vg2 && "
+		  "ip -n fpb addr add 10.96.2.2/24 dev vb2 && "
+		  "ip -n fpa link set va1 up && ip -n fpg link set vg1 up && "
+		  "ip -n fpg link set vg2 up && ip -n fpb link set vb2 up && "
+		  "ip -n fpg link set lo up && "
+		  "ip -n fpa route add 10.96.2.0/24 via 10.96.1.254 && "
+		  "ip -n fpb route add 10.96.1.0/24 via 10.96.2.254 && "
+		  "ip netns exec fpg sh -c "
+		  "'echo 1 >/proc/sys/net/ipv4/conf/all/forwarding'");
+}
+
+/*
+ * A gateway with the group verifies what it forwards: sealed datagrams
+ * pass as they are; tampered, replayed, unsealed and unknown-epoch ones
+ * stop there, counted by reason, and never reach the receiver.
+ */
+TEST_F(fp, forwarded)
+{
+	uint8_t gk[CPNS_KEY_LEN], k2[CPNS_KEY_LEN], pkt[2048], bad[2048];
+	uint8_t buf[64];
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_protocol = htons(ETH_P_IP),
+				   .sll_halen = 6,
+				   .sll_addr = { 2, 0, 0, 0, 0, 0xf1 } };
+	struct nlc g, ev;
+	struct nlc_key k;
+	int tx, rx, cap, inj, i;
+	size_t off;
+	ssize_t n;
+
+	ASSERT_EQ(0, gateway_setup());
+	ASSERT_EQ(0, enter("fpg"));
+	ASSERT_EQ(0, nlc_open(&g));
+	ASSERT_EQ(0, nlc_open_events(&ev));
+	nlc_fill_key(gk, 21);
+	ASSERT_EQ(0, group_sel(&self->a, GROUP, "10.96.2.2", 32, PORT));
+	ASSERT_EQ(0, group_sel(&g, GROUP, "10.96.2.2", 32, PORT));
+	ASSERT_EQ(0, group_sel(&self->b, GROUP, "10.96.2.2", 32, PORT));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&g, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb2", 0);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	inj = packet_sock("va1", 0);
+	ASSERT_LE(0, inj);
+	sll.sll_ifindex = if_nametoindex("va1");
+
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(4, send_to(tx, "10.96.2.2", PORT, "fwd!", 4));
+		ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+		EXPECT_EQ(0, memcmp(buf, "fwd!", 4));
+	}
+	EXPECT_EQ(10, counter(&g, GROUP, CPNS_A_STATS_FWD_VERIFIED));
+	EXPECT_EQ(0, counter(&g, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(10, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	/* What the receiver got is what the sender sealed, untouched. */
+	n = capture(cap, pkt, sizeof(pkt), &off);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, ref_open(gk, pkt + off + 8, n - off - 8, buf));
+	EXPECT_EQ(0, memcmp(buf, "fwd!", 4));
+
+	/* A replay and a tampered copy, put on the wire before the gateway. */
+	ASSERT_EQ(n, sendto(inj, pkt, n, 0, (struct sockaddr *)&sll,
+			    sizeof(sll)));
+	memcpy(bad, pkt, n);
+	bad[n - 1] ^= 1;
+	ASSERT_EQ(n, sendto(inj, bad, n, 0, (struct sockaddr *)&sll,
+			    sizeof(sll)));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&g, GROUP, CPNS_A_STATS_RX_REPLAYED));
+	EXPECT_EQ(1, counter(&g, GROUP, CPNS_A_STATS_RX_AUTH_FAILED));
+	EXPECT_EQ(10, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_RX_REPLAYED));
+
+	/* A sender without the group: its clear datagram stops there. */
+	ASSERT_EQ(0, nlc_group_del(&self->a, GROUP));
+	ASSERT_EQ(5, send_to(tx, "10.96.2.2", PORT, "clear", 5));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&g, GROUP, CPNS_A_STATS_RX_MALFORMED));
+
+	/* Ends move to epoch 2 before the gateway: it asks for the key. */
+	nlc_events(&ev, NLC_MAX_REPLIES, 100);
+	nlc_fill_key(k2, 22);
+	ASSERT_EQ(0, group_sel(&self->a, GROUP, "10.96.2.2", 32, PORT));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 2, k2, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 2, k2, -1));
+	ASSERT_EQ(4, send_to(tx, "10.96.2.2", PORT, "new!", 4));
+	EXPECT_EQ(-1, recv_wait(rx, buf, sizeof(buf), 300));
+	EXPECT_EQ(1, counter(&g, GROUP, CPNS_A_STATS_KEY_MISSING));
+	ASSERT_EQ(1, nlc_events(&ev, 1, 1000));
+	ASSERT_EQ(0, nlc_key_parse(ev.reply[0], &k));
+	EXPECT_EQ(CPNS_CMD_KEY_MISSING_NTF, k.cmd);
+	EXPECT_EQ(2, k.epoch);
+	ASSERT_EQ(0, nlc_key_plain(&g, GROUP, 2, k2, -1));
+	ASSERT_EQ(4, send_to(tx, "10.96.2.2", PORT, "new!", 4));
+	ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
+	EXPECT_EQ(11, counter(&g, GROUP, CPNS_A_STATS_FWD_VERIFIED));
+
+	nlc_close(&ev);
+	nlc_close(&g);
+	close(inj);
+	close(cap);
+	close(tx);
+	close(rx);
+	ASSERT_EQ(0, sh("ip netns del fpg"));
 }
 
 /*

@@ -46,6 +46,7 @@ static const struct {
 	{ CPNS_A_STATS_RX_REPLAYED, "rx_replayed", "replayed", false },
 	{ CPNS_A_STATS_KEY_MISSING, "key_missing", "key-missing", false },
 	{ CPNS_A_STATS_RX_DROPPED, "rx_dropped", "dropped", false },
+	{ CPNS_A_STATS_FWD_VERIFIED, "fwd_verified", "fwd: verified", true },
 };
 
 /**

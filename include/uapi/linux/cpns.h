@@ -192,6 +192,7 @@ enum {
 	CPNS_A_STATS_RX_AUTH_FAILED,	/* u64: dropped, tag did not verify */
 	CPNS_A_STATS_RX_REPLAYED,	/* u64: dropped, replay or too old */
 	CPNS_A_STATS_RX_DROPPED,	/* u64: dropped, other reasons */
+	CPNS_A_STATS_FWD_VERIFIED,	/* u64: forwarded after verifying */
 
 	__CPNS_A_STATS_MAX,
 	CPNS_A_STATS_MAX = __CPNS_A_STATS_MAX - 1
