@@ -173,24 +173,30 @@ static struct cpns_group *sel_lookup(struct cpns_net *cn, u16 family,
 	return best;
 }
 
+/* A sealed unit: header, ciphertext, tag.  A datagram, or a GSO segment. */
+#define UNIT_OVERHEAD	(HDR_LEN + TAG_LEN)
+
 /*
- * The sealed datagram's UDP length and checksum.  The checksum is left
- * to the device, or to the stack before fragmenting or when the device
- * cannot, as UDP tunnels do.
+ * The UDP length and checksum of a datagram whose payload changed, the
+ * checksum left to the device (or to the stack, before segmenting or
+ * fragmenting, or when the device cannot), as UDP GSO and tunnels do.
  */
-static void udp_seal_csum(struct sk_buff *skb, unsigned int thoff,
-			  u16 family)
+static void udp_partial_csum(struct sk_buff *skb, unsigned int thoff,
+			     u16 family)
 {
+	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
 	unsigned int len = skb->len - thoff;
 
-	udp_hdr(skb)->len = htons(len);
-	skb->ip_summed = CHECKSUM_NONE;
+	uh->len = htons(len);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = (u8 *)uh - skb->head;
+	skb->csum_offset = offsetof(struct udphdr, check);
 	if (family == AF_INET)
-		udp_set_csum(false, skb, ip_hdr(skb)->saddr,
-			     ip_hdr(skb)->daddr, len);
+		uh->check = ~udp_v4_check(len, ip_hdr(skb)->saddr,
+					  ip_hdr(skb)->daddr, 0);
 	else
-		udp6_set_csum(false, skb, &ipv6_hdr(skb)->saddr,
-			      &ipv6_hdr(skb)->daddr, len);
+		uh->check = ~udp_v6_check(len, &ipv6_hdr(skb)->saddr,
+					  &ipv6_hdr(skb)->daddr, 0);
 }
 
 /* The IP header's length fields, for the datagram's new length. */
@@ -206,16 +212,27 @@ static void ip_len(struct sk_buff *skb, u16 family)
 	}
 }
 
-/* Seal: the header goes between the UDP header and the payload. */
+/* Only UDP GSO is segments of one datagram each; tunnels are not. */
+static bool gso_udp(const struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->gso_type & SKB_GSO_UDP_L4 &&
+	       !skb->encapsulation;
+}
+
+/*
+ * Seal: each unit (the datagram, or each GSO segment) gets a header in
+ * front and a tag behind, sealed under the current key in order of its
+ * sequence number; a GSO segment grows by UNIT_OVERHEAD.
+ */
 static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 			 struct sk_buff *skb, unsigned int thoff, u16 family)
 {
-	unsigned int noff = skb_network_offset(skb);
 	unsigned int head = thoff + sizeof(struct udphdr);
+	unsigned int total, seg, n, i, len, grow;
+	bool gso = skb_is_gso(skb);
 	struct cpns_wire_hdr *h;
 	struct cpns_key *k;
-	unsigned int plen;
-	int dhead, dtail;
+	int dtail;
 
 	k = rcu_dereference(g->cur);
 	if (!k) {
@@ -224,46 +241,60 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 		return NF_DROP;
 	}
 	/*
-	 * Each segment would need its own header: not sealed, dropped.  A
-	 * checksum left for the device (an inner one, under a UDP tunnel)
+	 * A checksum left for the device (an inner one, under a UDP tunnel)
 	 * must be done before the payload is encrypted.
 	 */
-	if (skb_is_gso(skb) || skb_linearize(skb) ||
-	    (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb)))
+	if ((gso && !gso_udp(skb)) || skb_linearize(skb) ||
+	    (!gso && skb->ip_summed == CHECKSUM_PARTIAL &&
+	     skb_checksum_help(skb)))
 		goto drop;
-	/* The length fields must still hold the sealed datagram. */
-	if (skb->len - noff + HDR_LEN + TAG_LEN > (family == AF_INET ?
-	    IP_MAX_MTU : IPV6_MAXPLEN + sizeof(struct ipv6hdr)))
-		goto drop;
-	plen = skb->len - head;
 	if (ntohs(((struct udphdr *)(skb->data + thoff))->len) !=
 	    skb->len - thoff)
 		goto drop;
-	dhead = HDR_LEN - (int)skb_headroom(skb);
-	dtail = TAG_LEN - (int)skb_tailroom(skb);
-	if ((dhead > 0 || dtail > 0 || skb_cloned(skb)) &&
-	    pskb_expand_head(skb, max(dhead, 0), max(dtail, 0), GFP_ATOMIC))
+	total = skb->len - head;
+	seg = gso ? skb_shinfo(skb)->gso_size : max(total, 1U);
+	n = DIV_ROUND_UP(max(total, 1U), seg);
+	grow = n * UNIT_OVERHEAD;
+	/* The length fields must still hold the sealed datagram. */
+	if (skb->len - skb_network_offset(skb) + grow > (family == AF_INET ?
+	    IP_MAX_MTU : IPV6_MAXPLEN + sizeof(struct ipv6hdr)))
 		goto drop;
-
-	__skb_push(skb, HDR_LEN);
-	memmove(skb->data, skb->data + HDR_LEN, head);
-	skb_set_network_header(skb, noff);
+	dtail = grow - (int)skb_tailroom(skb);
+	if ((dtail > 0 || skb_cloned(skb)) &&
+	    pskb_expand_head(skb, 0, max(dtail, 0), GFP_ATOMIC))
+		goto drop;
+	__skb_put(skb, grow);
+	/* Raw sockets leave it at the IP header; UDP GSO reads it. */
 	skb_set_transport_header(skb, thoff);
-	h = (struct cpns_wire_hdr *)(skb->data + head);
-	h->version = CPNS_WIRE_VERSION;
-	h->flags = 0;
-	h->reserved = 0;
-	put_unaligned_be32(g->id, &h->group_id);
-	put_unaligned_be64(k->epoch, &h->epoch);
-	__skb_put(skb, TAG_LEN);
-	if (cpns_traffic_seal(k->tr, (u8 *)h, plen))
-		goto drop;
 
+	/* Last unit first: each moves back, over room nothing uses yet. */
+	for (i = n; i-- > 0;) {
+		len = min(seg, total - i * seg);
+		h = (struct cpns_wire_hdr *)(skb->data + head +
+					     i * (seg + UNIT_OVERHEAD));
+		memmove((u8 *)h + HDR_LEN, skb->data + head + i * seg, len);
+		h->version = CPNS_WIRE_VERSION;
+		h->flags = 0;
+		h->reserved = 0;
+		put_unaligned_be32(g->id, &h->group_id);
+		put_unaligned_be64(k->epoch, &h->epoch);
+	}
+	for (i = 0; i < n; i++) {
+		len = min(seg, total - i * seg);
+		h = (struct cpns_wire_hdr *)(skb->data + head +
+					     i * (seg + UNIT_OVERHEAD));
+		if (cpns_traffic_seal(k->tr, (u8 *)h, len))
+			goto drop;
+	}
+
+	if (gso)
+		skb_shinfo(skb)->gso_size = seg + UNIT_OVERHEAD;
 	ip_len(skb, family);
-	udp_seal_csum(skb, thoff, family);
+	udp_partial_csum(skb, thoff, family);
 	/* Sealing grew it: fragment rather than lose what fit before. */
 	skb->ignore_df = 1;
-	fp_inc(cn, g, tx_sealed);
+	for (i = 0; i < n; i++)
+		fp_inc(cn, g, tx_sealed);
 	return NF_ACCEPT;
 drop:
 	fp_inc(cn, g, tx_dropped);
@@ -271,22 +302,17 @@ drop:
 }
 
 /*
- * The checks of a received sealed datagram's header, in linear data, and
- * the key of its epoch; NULL when it is dropped (and counted).
- * @clen: out, ciphertext and tag length
+ * The checks of a received sealed unit's header and the key of its
+ * epoch; NULL when it is dropped (and counted).
  */
 static struct cpns_key *wire_key(struct cpns_net *cn, struct cpns_group *g,
-				 struct sk_buff *skb, unsigned int thoff,
-				 unsigned int *clen)
+				 const struct cpns_wire_hdr *h,
+				 unsigned int len)
 {
-	unsigned int ulen = ntohs(((struct udphdr *)(skb->data + thoff))->len);
-	struct cpns_wire_hdr *h;
 	struct cpns_key *cur, *k;
 	u64 epoch;
 
-	h = (struct cpns_wire_hdr *)(skb->data + thoff + sizeof(struct udphdr));
-	if (ulen < sizeof(struct udphdr) + HDR_LEN + TAG_LEN ||
-	    ulen > skb->len - thoff || h->version != CPNS_WIRE_VERSION ||
+	if (len < UNIT_OVERHEAD || h->version != CPNS_WIRE_VERSION ||
 	    h->flags || h->reserved || !get_unaligned_be32(&h->seq) ||
 	    get_unaligned_be32(&h->group_id) != g->id) {
 		fp_inc(cn, g, rx_malformed);
@@ -303,13 +329,11 @@ static struct cpns_key *wire_key(struct cpns_net *cn, struct cpns_group *g,
 			key_missing(cn, g, &epoch);
 		return NULL;
 	}
-	*clen = ulen - sizeof(struct udphdr) - HDR_LEN;
 	return k;
 }
 
-/* Count why a datagram that named a key we hold did not get through. */
-static unsigned int rx_refused(struct cpns_net *cn, struct cpns_group *g,
-			       int err)
+/* Count why a unit that named a key we hold did not get through. */
+static void rx_refused(struct cpns_net *cn, struct cpns_group *g, int err)
 {
 	if (err == -EBADMSG)
 		fp_inc(cn, g, rx_auth_failed);
@@ -317,27 +341,50 @@ static unsigned int rx_refused(struct cpns_net *cn, struct cpns_group *g,
 		fp_inc(cn, g, rx_replayed);
 	else
 		fp_inc(cn, g, rx_dropped);
-	return NF_DROP;
 }
 
-/* Open: verify, check for replay, then strip header and tag. */
-static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
-			       struct sk_buff *skb, unsigned int thoff,
-			       u16 family, bool local)
+/*
+ * The units of a received UDP datagram: one, or the GSO segments of a
+ * GRO or looped-back GSO datagram (all @seg long but the last).  The
+ * data is linear.  Return: payload length, or 0 to drop (counted).
+ */
+static unsigned int units(struct cpns_net *cn, struct cpns_group *g,
+			  struct sk_buff *skb, unsigned int thoff,
+			  unsigned int *seg)
 {
-	unsigned int clen, head = thoff + sizeof(struct udphdr);
-	struct cpns_wire_hdr *h;
+	unsigned int ulen = ntohs(((struct udphdr *)(skb->data + thoff))->len);
+
+	if (skb_is_gso(skb) && !gso_udp(skb)) {
+		rx_refused(cn, g, -EOPNOTSUPP);
+		return 0;
+	}
+	if (ulen < sizeof(struct udphdr) + UNIT_OVERHEAD ||
+	    ulen > skb->len - thoff) {
+		fp_inc(cn, g, rx_malformed);
+		return 0;
+	}
+	ulen -= sizeof(struct udphdr);
+	*seg = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : ulen;
+	if (*seg < UNIT_OVERHEAD) {
+		fp_inc(cn, g, rx_malformed);
+		return 0;
+	}
+	return ulen;
+}
+
+/* Open one unit in place; its plaintext length, or < 0 (counted). */
+static int open_unit(struct cpns_net *cn, struct cpns_group *g, u8 *unit,
+		     unsigned int len, bool local)
+{
+	struct cpns_wire_hdr *h = (struct cpns_wire_hdr *)unit;
 	struct cpns_key *k;
 	u64 sender;
 	int ret;
 
-	if (skb_is_gso(skb) || skb_ensure_writable(skb, skb->len))
-		return rx_refused(cn, g, -ENOMEM);
-	k = wire_key(cn, g, skb, thoff, &clen);
+	k = wire_key(cn, g, h, len);
 	if (!k)
-		return NF_DROP;
-	h = (struct cpns_wire_hdr *)(skb->data + head);
-	ret = cpns_traffic_open(k->tr, (u8 *)h, clen);
+		return -EINVAL;
+	ret = cpns_traffic_open(k->tr, unit, len - HDR_LEN);
 	/*
 	 * This node's own datagram from the network, not from itself: sent
 	 * back to it by someone who rewrote the destination.
@@ -348,53 +395,112 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 	if (!ret)
 		ret = cpns_traffic_replay(k->tr, &k->tr->rx, sender,
 					  get_unaligned_be32(&h->seq));
-	if (ret)
-		return rx_refused(cn, g, ret);
+	if (ret) {
+		rx_refused(cn, g, ret);
+		return ret;
+	}
+	fp_inc(cn, g, rx_opened);
+	return len - UNIT_OVERHEAD;
+}
 
-	clen -= TAG_LEN;
-	memmove(h, (u8 *)h + HDR_LEN, clen);
-	if (pskb_trim(skb, head + clen))
-		return rx_refused(cn, g, -ENOMEM);
+/*
+ * Open: each unit is verified, checked for replay and stripped of header
+ * and tag; the plaintexts close up.  A unit that fails is dropped alone,
+ * which leaves a GSO datagram's segments all of one size but the last.
+ */
+static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
+			       struct sk_buff *skb, unsigned int thoff,
+			       u16 family, bool local)
+{
+	unsigned int head = thoff + sizeof(struct udphdr);
+	unsigned int total, seg, in, len, out = 0, kept = 0;
+	int ret;
+
+	if (skb_ensure_writable(skb, skb->len)) {
+		rx_refused(cn, g, -ENOMEM);
+		return NF_DROP;
+	}
+	total = units(cn, g, skb, thoff, &seg);
+	if (!total)
+		return NF_DROP;
+	for (in = 0; in < total; in += len) {
+		len = min(seg, total - in);
+		ret = open_unit(cn, g, skb->data + head + in, len, local);
+		if (ret < 0)
+			continue;
+		memmove(skb->data + head + out,
+			skb->data + head + in + HDR_LEN, ret);
+		out += ret;
+		kept++;
+	}
+	if (!kept || pskb_trim(skb, head + out))
+		return NF_DROP;
 	ip_len(skb, family);
+	if (skb_is_gso(skb) && kept > 1) {
+		/* Like UDP GRO's own result: segments of seg - overhead. */
+		skb_shinfo(skb)->gso_size = seg - UNIT_OVERHEAD;
+		skb_shinfo(skb)->gso_segs = kept;
+		skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+		udp_partial_csum(skb, thoff, family);
+		return NF_ACCEPT;
+	}
+	if (skb_is_gso(skb)) {
+		skb_shinfo(skb)->gso_size = 0;
+		skb_shinfo(skb)->gso_segs = 0;
+		skb_shinfo(skb)->gso_type = 0;
+	}
 	/*
 	 * Authenticated just now, which a checksum cannot add to: UDP is
 	 * told not to check, and the field keeps the sealed datagram's
 	 * value (zero would be refused by IPv6).
 	 */
 	((struct udphdr *)(skb->data + thoff))->len = htons(sizeof(struct udphdr) +
-							      clen);
+							      out);
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->csum_level = 0;
-	fp_inc(cn, g, rx_opened);
 	return NF_ACCEPT;
 }
 
 /*
- * Forward: a gateway passes sealed datagrams on as they are, once their
- * tag verifies and they are no replay, so forgeries stop at its edge.
+ * Forward: a gateway passes sealed datagrams on as they are, once every
+ * unit's tag verifies and none is a replay, so forgeries stop at its
+ * edge.  A GSO datagram goes or stops whole.
  */
 static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 				 struct sk_buff *skb, unsigned int thoff)
 {
+	unsigned int head = thoff + sizeof(struct udphdr);
+	unsigned int total, seg, in, len, n = 0;
 	const struct cpns_wire_hdr *h;
 	struct cpns_key *k;
-	unsigned int clen;
 	int ret;
 
-	if (skb_is_gso(skb) || skb_linearize(skb))
-		return rx_refused(cn, g, -ENOMEM);
-	k = wire_key(cn, g, skb, thoff, &clen);
-	if (!k)
+	if (skb_linearize(skb)) {
+		rx_refused(cn, g, -ENOMEM);
 		return NF_DROP;
-	h = (const struct cpns_wire_hdr *)(skb->data + thoff +
-					   sizeof(struct udphdr));
-	ret = cpns_traffic_verify(k->tr, (const u8 *)h, clen) ?:
-	      cpns_traffic_replay(k->tr, &k->tr->fwd,
-				  get_unaligned_be64(&h->sender),
-				  get_unaligned_be32(&h->seq));
-	if (ret)
-		return rx_refused(cn, g, ret);
-	fp_inc(cn, g, fwd_verified);
+	}
+	total = units(cn, g, skb, thoff, &seg);
+	if (!total)
+		return NF_DROP;
+	for (in = 0; in < total; in += len) {
+		len = min(seg, total - in);
+		h = (const struct cpns_wire_hdr *)(skb->data + head + in);
+		k = wire_key(cn, g, h, len);
+		if (!k)
+			return NF_DROP;
+		ret = cpns_traffic_verify(k->tr, (const u8 *)h,
+					  len - HDR_LEN) ?:
+		      cpns_traffic_replay(k->tr, &k->tr->fwd,
+					  get_unaligned_be64(&h->sender),
+					  get_unaligned_be32(&h->seq));
+		if (ret) {
+			rx_refused(cn, g, ret);
+			return NF_DROP;
+		}
+		n++;
+	}
+	while (n--)
+		fp_inc(cn, g, fwd_verified);
 	return NF_ACCEPT;
 }
 

@@ -851,6 +851,112 @@ TEST_F(fp, teardown_with_traffic)
 	ASSERT_EQ(0, nlc_open(&self->b));
 }
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104
+#endif
+
+/* A UDP GSO send: @len bytes as segments of @seg. */
+static ssize_t send_gso(int fd, const char *addr, const void *buf,
+			size_t len, int seg)
+{
+	if (setsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)))
+		return -1;
+	return send_to(fd, addr, PORT, buf, len);
+}
+
+/* One message and its UDP_GRO segment size (0: none) within 2 s. */
+static ssize_t recv_gro(int fd, void *buf, size_t len, int *seg)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*seg = 0;
+	if (poll(&p, 1, 2000) != 1)
+		return -1;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO)
+			memcpy(seg, CMSG_DATA(c), sizeof(*seg));
+	return n;
+}
+
+/*
+ * UDP GSO and GRO: a segmented send is sealed segment by segment (each
+ * its own sequence number), the receiver opens each, and a GSO datagram
+ * looped to a socket with UDP_GRO arrives whole, its segments opened.
+ */
+TEST_F(fp, udp_gso_and_gro)
+{
+	static uint8_t buf[4096], got[4096], pkt[4096];
+	uint8_t gk[CPNS_KEY_LEN];
+	int tx, rx, rxa, cap, i, seg, one = 1;
+	size_t off;
+	ssize_t n;
+
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.0", 24, 12, gk));
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	rxa = udp(AF_INET, PORT);
+	ASSERT_EQ(0, setsockopt(rxa, IPPROTO_UDP, UDP_GRO, &one, sizeof(one)));
+	for (i = 0; i < 1000; i++)
+		buf[i] = i * 7;
+
+	/*
+	 * To b: five segments, five sealed units.  veth carries the GSO
+	 * datagram whole (a NIC would cut it), so the capture sees the five
+	 * units back to back; b opens each and its socket gets five.
+	 */
+	ASSERT_EQ(1000, send_gso(tx, "10.99.0.2", buf, 1000, 200));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(200, recv_wait(rx, got, sizeof(got), 2000));
+		EXPECT_EQ(0, memcmp(buf + 200 * i, got, 200));
+	}
+	n = capture(cap, pkt, sizeof(pkt), &off);
+	ASSERT_EQ((ssize_t)(off + 8 + 5 * (200 + CPNS_WIRE_HDR_LEN +
+					   CPNS_WIRE_TAG_LEN)), n);
+	for (i = 0; i < 5; i++) {
+		uint8_t *u = pkt + off + 8 + i * (200 + CPNS_WIRE_HDR_LEN +
+						  CPNS_WIRE_TAG_LEN);
+
+		EXPECT_EQ((uint64_t)i + 1, be(u + 24, 4));	/* seq */
+		ASSERT_EQ(0, ref_open(gk, u, 200 + CPNS_WIRE_HDR_LEN +
+				      CPNS_WIRE_TAG_LEN, got));
+		EXPECT_EQ(0, memcmp(buf + 200 * i, got, 200));
+	}
+	EXPECT_EQ(5, counter(&self->a, GROUP, CPNS_A_STATS_TX_SEALED));
+	EXPECT_EQ(5, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+
+	/* To itself with UDP_GRO: one message of 1000, segments of 200. */
+	ASSERT_EQ(1000, send_gso(tx, "10.99.0.1", buf, 1000, 200));
+	ASSERT_EQ(1000, recv_gro(rxa, got, sizeof(got), &seg));
+	EXPECT_EQ(200, seg);
+	EXPECT_EQ(0, memcmp(buf, got, 1000));
+	EXPECT_EQ(10, counter(&self->a, GROUP, CPNS_A_STATS_TX_SEALED));
+	EXPECT_EQ(5, counter(&self->a, GROUP, CPNS_A_STATS_RX_OPENED));
+	/* A short last segment too. */
+	ASSERT_EQ(950, send_gso(tx, "10.99.0.1", buf, 950, 200));
+	ASSERT_EQ(950, recv_gro(rxa, got, sizeof(got), &seg));
+	EXPECT_EQ(200, seg);
+	EXPECT_EQ(0, memcmp(buf, got, 950));
+	EXPECT_EQ(0, counter(&self->a, 0, CPNS_A_STATS_RX_MALFORMED));
+	EXPECT_EQ(0, counter(&self->a, 0, CPNS_A_STATS_TX_DROPPED));
+	close(tx);
+	close(rx);
+	close(rxa);
+	close(cap);
+}
+
 /* fpa - fpg - fpb on 10.96.1.0/24 and 10.96.2.0/24, fpg forwarding. */
 static int gateway_setup(void)
 {
