@@ -5,6 +5,7 @@
 #ifndef _CPNS_H
 #define _CPNS_H
 
+#include <linux/crypto.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netlink.h>
@@ -346,7 +347,7 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 				      const struct cpns_group *g,
 				      const u8 *gk, u64 epoch);
 void cpns_traffic_free(struct cpns_traffic *tr);
-const char *cpns_traffic_aead(void);
+void cpns_traffic_aead(char name[CRYPTO_MAX_ALG_NAME]);
 int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,

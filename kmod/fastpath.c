@@ -14,6 +14,8 @@
 
 #include <asm/unaligned.h>
 #include <linux/hash.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/ip.h>
 #include <linux/inetdevice.h>
 #include <linux/ipv6.h>
@@ -199,6 +201,31 @@ static void udp_partial_csum(struct sk_buff *skb, unsigned int thoff,
 					  &ipv6_hdr(skb)->daddr, 0);
 }
 
+/*
+ * An opened datagram was authenticated just now, which a checksum cannot
+ * add to: UDP is told not to check.  The field still gets a right value
+ * (IPv4: none), for what sends the datagram on (IPVS, TEE, NFQUEUE).
+ */
+static void udp_opened_csum(struct sk_buff *skb, unsigned int thoff,
+			    u16 family)
+{
+	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
+	unsigned int len = skb->len - thoff;
+
+	uh->len = htons(len);
+	uh->check = 0;
+	if (family == AF_INET6) {
+		uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
+					    &ipv6_hdr(skb)->daddr, len,
+					    IPPROTO_UDP,
+					    skb_checksum(skb, thoff, len, 0));
+		if (!uh->check)
+			uh->check = CSUM_MANGLED_0;
+	}
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->csum_level = 0;
+}
+
 /* The IP header's length fields, for the datagram's new length. */
 static void ip_len(struct sk_buff *skb, u16 family)
 {
@@ -290,6 +317,8 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 	if (gso)
 		skb_shinfo(skb)->gso_size = seg + UNIT_OVERHEAD;
 	ip_len(skb, family);
+	/* Inner checksums are done: the outer one is what is left. */
+	skb->encapsulation = 0;
 	udp_partial_csum(skb, thoff, family);
 	/* Sealing grew it: fragment rather than lose what fit before. */
 	skb->ignore_df = 1;
@@ -449,25 +478,21 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		skb_shinfo(skb)->gso_segs = 0;
 		skb_shinfo(skb)->gso_type = 0;
 	}
-	/*
-	 * Authenticated just now, which a checksum cannot add to: UDP is
-	 * told not to check, and the field keeps the sealed datagram's
-	 * value (zero would be refused by IPv6).
-	 */
-	((struct udphdr *)(skb->data + thoff))->len = htons(sizeof(struct udphdr) +
-							      out);
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	skb->csum_level = 0;
+	udp_opened_csum(skb, thoff, family);
 	return NF_ACCEPT;
 }
 
 /*
  * Forward: a gateway passes sealed datagrams on as they are, once every
  * unit's tag verifies and none is a replay, so forgeries stop at its
- * edge.  A GSO datagram goes or stops whole.
+ * edge.  A GSO datagram goes or stops whole.  Multicast and broadcast
+ * routing pass one datagram through FORWARD once per interface it goes
+ * out of, so for @group_addr only the tag is checked; the receivers
+ * check for replay.
  */
 static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
-				 struct sk_buff *skb, unsigned int thoff)
+				 struct sk_buff *skb, unsigned int thoff,
+				 bool group_addr)
 {
 	unsigned int head = thoff + sizeof(struct udphdr);
 	unsigned int total, seg, in, len, n = 0;
@@ -489,10 +514,11 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 		if (!k)
 			return NF_DROP;
 		ret = cpns_traffic_verify(k->tr, (const u8 *)h,
-					  len - HDR_LEN) ?:
-		      cpns_traffic_replay(k->tr, &k->tr->fwd,
-					  get_unaligned_be64(&h->sender),
-					  get_unaligned_be32(&h->seq));
+					  len - HDR_LEN);
+		if (!ret && !group_addr)
+			ret = cpns_traffic_replay(k->tr, &k->tr->fwd,
+						  get_unaligned_be64(&h->sender),
+						  get_unaligned_be32(&h->seq));
 		if (ret) {
 			rx_refused(cn, g, ret);
 			return NF_DROP;
@@ -504,49 +530,135 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 	return NF_ACCEPT;
 }
 
+/* Where a UDP datagram goes, from its IP and UDP headers. */
+struct udp_dest {
+	__be32 addr[4];		/* aligned for sel_match() */
+	__be16 port;
+	unsigned int thoff;	/* offset of the UDP header */
+	bool frag;		/* a first fragment */
+};
+
 /*
- * The group of a UDP datagram and its transport offset, or NULL.
- * Fragments: IPv4 reassembles before LOCAL_IN, and nf_defrag_ipv6 for
- * IPv6; on the way out they are made after LOCAL_OUT.  An IPv6 first
- * fragment that still shows up is classified and flagged in @frag; later
- * ones carry no port and cannot be reassembled without it.
+ * The destination of the UDP datagram whose IP header is at @noff (the
+ * packet's own, or one an ICMP error quotes); false when it is no UDP or
+ * its port cannot be seen (a later fragment: without the first, it cannot
+ * be reassembled).
  */
-static struct cpns_group *classify(struct cpns_net *cn, struct sk_buff *skb,
-				   u16 family, unsigned int *thoff, bool *frag)
+static bool udp_dest(const struct sk_buff *skb, u16 family,
+		     unsigned int noff, struct udp_dest *d)
 {
-	unsigned int noff = skb_network_offset(skb);
-	const void *daddr;
-	struct udphdr _uh;
 	const struct udphdr *uh;
+	struct udphdr _uh;
 	__be16 frag_off;
 	int off;
 	u8 proto;
 
 	if (family == AF_INET) {
-		const struct iphdr *iph = ip_hdr(skb);
+		const struct iphdr *iph;
+		struct iphdr _iph;
 
-		if (iph->protocol != IPPROTO_UDP || ip_is_fragment(iph))
-			return NULL;
-		*frag = false;
+		iph = skb_header_pointer(skb, noff, sizeof(_iph), &_iph);
+		if (!iph || iph->protocol != IPPROTO_UDP || iph->ihl < 5 ||
+		    iph->frag_off & htons(IP_OFFSET))
+			return false;
+		d->frag = iph->frag_off & htons(IP_MF);
 		off = noff + iph->ihl * 4;
-		daddr = &iph->daddr;
+		memcpy(d->addr, &iph->daddr, sizeof(iph->daddr));
 	} else {
-		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		const struct ipv6hdr *ip6h;
+		struct ipv6hdr _ip6h;
 
+		ip6h = skb_header_pointer(skb, noff, sizeof(_ip6h), &_ip6h);
+		if (!ip6h)
+			return false;
 		proto = ip6h->nexthdr;
 		off = ipv6_skip_exthdr(skb, noff + sizeof(*ip6h), &proto,
 				       &frag_off);
 		if (off < 0 || proto != IPPROTO_UDP ||
 		    (frag_off & htons(IP6_OFFSET)))
-			return NULL;
-		*frag = frag_off != 0;
-		daddr = &ip6h->daddr;
+			return false;
+		d->frag = frag_off != 0;
+		memcpy(d->addr, &ip6h->daddr, sizeof(ip6h->daddr));
 	}
 	uh = skb_header_pointer(skb, off, sizeof(_uh), &_uh);
 	if (!uh)
+		return false;
+	d->thoff = off;
+	d->port = uh->dest;
+	return true;
+}
+
+/*
+ * The group of a UDP datagram, or NULL.  Fragments: IPv4 reassembles
+ * before LOCAL_IN, nf_defrag_ipv4 and nf_defrag_ipv6 before the other
+ * hooks; on the way out they are made after LOCAL_OUT.  A first fragment
+ * that still shows up is flagged in d->frag.
+ */
+static struct cpns_group *classify(struct cpns_net *cn, struct sk_buff *skb,
+				   u16 family, struct udp_dest *d)
+{
+	if (!udp_dest(skb, family, skb_network_offset(skb), d))
 		return NULL;
-	*thoff = off;
-	return sel_lookup(cn, family, daddr, uh->dest);
+	return sel_lookup(cn, family, d->addr, d->port);
+}
+
+/*
+ * An ICMP error quotes the datagram it is about.  For a datagram this
+ * node opened (no socket on the port, a REJECT rule) that is plaintext,
+ * and an attacker who rewrote the source address would read it: such an
+ * error does not leave.  One about a datagram still sealed (a gateway's
+ * "fragmentation needed" or "time exceeded") does; it shows the header
+ * of a key the group holds.
+ */
+static struct cpns_group *quotes_plaintext(struct cpns_net *cn,
+					   struct sk_buff *skb, u16 family)
+{
+	unsigned int noff = skb_network_offset(skb);
+	const struct cpns_wire_hdr *h;
+	struct cpns_wire_hdr _h;
+	struct cpns_key *k;
+	struct cpns_group *g;
+	struct udp_dest d;
+	__be16 frag_off;
+	u8 _type, proto;
+	const u8 *type;
+	int off;
+
+	if (family == AF_INET) {
+		if (ip_hdr(skb)->protocol != IPPROTO_ICMP ||
+		    ip_is_fragment(ip_hdr(skb)))
+			return NULL;
+		off = noff + ip_hdrlen(skb);
+		proto = IPPROTO_ICMP;
+	} else {
+		proto = ipv6_hdr(skb)->nexthdr;
+		off = ipv6_skip_exthdr(skb, noff + sizeof(struct ipv6hdr),
+				       &proto, &frag_off);
+		if (off < 0 || proto != IPPROTO_ICMPV6 || frag_off)
+			return NULL;
+	}
+	type = skb_header_pointer(skb, off, sizeof(_type), &_type);
+	if (!type || !(family == AF_INET ? icmp_is_err(*type) :
+		       icmpv6_is_err(*type)))
+		return NULL;
+	/* Both ICMP headers are eight bytes before the quote. */
+	if (!udp_dest(skb, family, off + 8, &d))
+		return NULL;
+	g = sel_lookup(cn, family, d.addr, d.port);
+	if (!g)
+		return NULL;
+	h = skb_header_pointer(skb, d.thoff + sizeof(struct udphdr),
+			       sizeof(_h), &_h);
+	if (h && h->version == CPNS_WIRE_VERSION && !h->flags &&
+	    !h->reserved && get_unaligned_be32(&h->group_id) == g->id) {
+		k = rcu_dereference(g->cur);
+		if (k && k->epoch == get_unaligned_be64(&h->epoch))
+			return NULL;
+		k = rcu_dereference(g->prev);
+		if (k && k->epoch == get_unaligned_be64(&h->epoch))
+			return NULL;
+	}
+	return g;
 }
 
 static unsigned int cpns_out(void *priv, struct sk_buff *skb,
@@ -555,11 +667,18 @@ static unsigned int cpns_out(void *priv, struct sk_buff *skb,
 	struct cpns_net *cn = cpns_net(state->net);
 	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct cpns_group *g;
-	unsigned int thoff;
-	bool frag;
+	struct udp_dest d;
 
-	g = classify(cn, skb, family, &thoff, &frag);
-	return g && !frag ? seal(cn, g, skb, thoff, family) : NF_ACCEPT;
+	g = classify(cn, skb, family, &d);
+	/* A fragment made before LOCAL_OUT (raw socket) cannot be sealed. */
+	if (g && !d.frag)
+		return seal(cn, g, skb, d.thoff, family);
+	if (!g)
+		g = quotes_plaintext(cn, skb, family);
+	if (!g)
+		return NF_ACCEPT;
+	fp_inc(cn, g, tx_dropped);
+	return NF_DROP;
 }
 
 static unsigned int cpns_in(void *priv, struct sk_buff *skb,
@@ -568,21 +687,21 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 	struct cpns_net *cn = cpns_net(state->net);
 	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct cpns_group *g;
-	unsigned int thoff;
-	bool frag, local;
+	struct udp_dest d;
+	bool local;
 
-	g = classify(cn, skb, family, &thoff, &frag);
+	g = classify(cn, skb, family, &d);
 	if (!g)
 		return NF_ACCEPT;
 	/* Reassembly failed before: its UDP datagram must not get through. */
-	if (frag) {
+	if (d.frag) {
 		fp_inc(cn, g, rx_malformed);
 		return NF_DROP;
 	}
 	/* Sent by this node to itself: to a local address or looped back. */
 	local = skb->pkt_type == PACKET_LOOPBACK ||
 		(state->in && state->in->flags & IFF_LOOPBACK);
-	return open_dgram(cn, g, skb, thoff, family, local);
+	return open_dgram(cn, g, skb, d.thoff, family, local);
 }
 
 static unsigned int cpns_fwd(void *priv, struct sk_buff *skb,
@@ -591,17 +710,20 @@ static unsigned int cpns_fwd(void *priv, struct sk_buff *skb,
 	struct cpns_net *cn = cpns_net(state->net);
 	u16 family = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
 	struct cpns_group *g;
-	unsigned int thoff;
-	bool frag;
+	struct udp_dest d;
+	bool group_addr;
 
-	g = classify(cn, skb, family, &thoff, &frag);
+	g = classify(cn, skb, family, &d);
 	if (!g)
 		return NF_ACCEPT;
-	if (frag) {
+	if (d.frag) {
 		fp_inc(cn, g, rx_malformed);
 		return NF_DROP;
 	}
-	return verify_dgram(cn, g, skb, thoff);
+	group_addr = family == AF_INET ?
+		     ipv4_is_multicast(d.addr[0]) || ipv4_is_lbcast(d.addr[0]) :
+		     ipv6_addr_is_multicast((struct in6_addr *)d.addr);
+	return verify_dgram(cn, g, skb, d.thoff, group_addr);
 }
 
 /*

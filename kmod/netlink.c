@@ -124,6 +124,9 @@ static int put_u32_list(struct sk_buff *skb, int attrtype,
 
 static int fill_info(struct sk_buff *skb, const struct net *net)
 {
+	char aead[CRYPTO_MAX_ALG_NAME];
+
+	cpns_traffic_aead(aead);
 	if (nla_put_string(skb, CPNS_A_INFO_VERSION, CPNS_VERSION) ||
 	    nla_put_u32(skb, CPNS_A_INFO_FAMILY_VERSION, CPNS_FAMILY_VERSION) ||
 	    put_u32_list(skb, CPNS_A_INFO_SCHEMES, cpns_schemes,
@@ -134,7 +137,7 @@ static int fill_info(struct sk_buff *skb, const struct net *net)
 			CPNS_TREE_HEIGHT_MAX) ||
 	    nla_put_u64_64bit(skb, CPNS_A_INFO_NETNS_COOKIE, net->net_cookie,
 			      CPNS_A_INFO_PAD) ||
-	    nla_put_string(skb, CPNS_A_INFO_FASTPATH_AEAD, cpns_traffic_aead()))
+	    nla_put_string(skb, CPNS_A_INFO_FASTPATH_AEAD, aead))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -35,65 +35,87 @@ static struct workqueue_struct *traffic_wq;
  * behind an asynchronous wrapper, which would make the hooks complete
  * datagrams later, out of line.  Like that wrapper, the fast path calls
  * the internal one directly where crypto_simd_usable() allows, and the
- * synchronous one elsewhere.  Which one exists is found once per module
- * load, by driver name, so probing never loads a module.
+ * synchronous one elsewhere.  The internal one is found by driver name,
+ * without loading a module; once found it is kept, and until then each
+ * new key looks again (aesni_intel may come after this module).
  */
 #define SIMD_TYPE	CRYPTO_ALG_INTERNAL
 #define SIMD_MASK	(CRYPTO_ALG_INTERNAL | CRYPTO_ALG_ASYNC | CRYPTO_NOLOAD)
+#define SIMD_NAME	"__gcm(aes)"
 
 static struct {
-	struct mutex lock;	/* serialises the probe */
-	bool probed;
+	struct mutex lock;	/* serialises probes, guards the names */
 	char sync[CRYPTO_MAX_ALG_NAME];	/* driver of the synchronous one */
 	char simd[CRYPTO_MAX_ALG_NAME];	/* driver of the SIMD one, or "" */
 } aead_impl = { .lock = __MUTEX_INITIALIZER(aead_impl.lock) };
 
+/* Under aead_impl.lock. */
 static void aead_probe(void)
 {
+	char name[CRYPTO_MAX_ALG_NAME];
 	struct crypto_aead *tfm;
 	const char *drv;
+	bool found;
 
-	tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
-	if (IS_ERR(tfm))
+	if (!aead_impl.sync[0]) {
+		tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+		if (IS_ERR(tfm))
+			return;
+		strscpy(aead_impl.sync,
+			crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm)),
+			sizeof(aead_impl.sync));
+		crypto_free_aead(tfm);
+	}
+	if (aead_impl.simd[0])
 		return;
-	strscpy(aead_impl.sync, crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm)),
-		sizeof(aead_impl.sync));
-	crypto_free_aead(tfm);
 
-	/* A SIMD wrapper "X" stands for the internal "__X". */
+	/*
+	 * A SIMD wrapper "X" stands for the internal "__X".  A name with a
+	 * template in it is no such wrapper, and looking it up could load
+	 * a module.
+	 */
 	tfm = crypto_alloc_aead("gcm(aes)", 0, 0);
 	if (IS_ERR(tfm))
 		return;
 	drv = crypto_tfm_alg_driver_name(crypto_aead_tfm(tfm));
-	if (crypto_aead_alg(tfm)->base.cra_flags & CRYPTO_ALG_ASYNC)
-		snprintf(aead_impl.simd, sizeof(aead_impl.simd), "__%s", drv);
+	found = crypto_aead_alg(tfm)->base.cra_flags & CRYPTO_ALG_ASYNC &&
+		!strchr(drv, '(') &&
+		snprintf(name, sizeof(name), "__%s", drv) < sizeof(name);
 	crypto_free_aead(tfm);
-	if (!aead_impl.simd[0])
+	if (!found)
 		return;
-	tfm = crypto_alloc_aead(aead_impl.simd, SIMD_TYPE, SIMD_MASK);
+	tfm = crypto_alloc_aead(name, SIMD_TYPE, SIMD_MASK);
 	if (IS_ERR(tfm))
-		aead_impl.simd[0] = '\0';
-	else
-		crypto_free_aead(tfm);
+		return;
+	if (!strcmp(crypto_tfm_alg_name(crypto_aead_tfm(tfm)), SIMD_NAME))
+		strscpy(aead_impl.simd, name, sizeof(aead_impl.simd));
+	crypto_free_aead(tfm);
+}
+
+/* The driver the fast path uses into @name; true when it is SIMD. */
+static bool aead_driver(char name[CRYPTO_MAX_ALG_NAME])
+{
+	bool simd;
+
+	mutex_lock(&aead_impl.lock);
+	aead_probe();
+	simd = aead_impl.simd[0];
+	strscpy(name, simd ? aead_impl.simd : aead_impl.sync,
+		CRYPTO_MAX_ALG_NAME);
+	mutex_unlock(&aead_impl.lock);
+	return simd;
 }
 
 /**
  * cpns_traffic_aead() - the driver the fast path seals and opens with
+ * @name: out, the SIMD driver's name when there is one, else the
+ *	synchronous one's, "" when gcm(aes) is not available
  *
- * Process context; probes on first use.
- *
- * Return: the SIMD driver's name when there is one, else the synchronous
- * one's, "" when gcm(aes) is not available.
+ * Process context.
  */
-const char *cpns_traffic_aead(void)
+void cpns_traffic_aead(char name[CRYPTO_MAX_ALG_NAME])
 {
-	mutex_lock(&aead_impl.lock);
-	if (!aead_impl.probed) {
-		aead_probe();
-		aead_impl.probed = true;
-	}
-	mutex_unlock(&aead_impl.lock);
-	return aead_impl.simd[0] ? aead_impl.simd : aead_impl.sync;
+	aead_driver(name);
 }
 
 /*
@@ -123,12 +145,6 @@ static int traffic_key(struct crypto_shash *hmac, const u8 *gk, u32 group,
 	      crypto_shash_final(desc, out);
 	shash_desc_zero(desc);
 	return ret;
-}
-
-static bool simd_available(void)
-{
-	cpns_traffic_aead();
-	return aead_impl.simd[0];
 }
 
 static struct crypto_aead *aead_new(const char *name, u32 type, u32 mask,
@@ -161,6 +177,7 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 				      const struct cpns_group *g,
 				      const u8 *gk, u64 epoch)
 {
+	char name[CRYPTO_MAX_ALG_NAME];
 	struct cpns_traffic *tr;
 	u8 key[CPNS_KEY_LEN];
 	int ret;
@@ -185,13 +202,11 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 		ret = PTR_ERR(tr->tfm);
 		goto err;
 	}
-	if (simd_available()) {
-		tr->simd = aead_new(aead_impl.simd, SIMD_TYPE, SIMD_MASK, key);
-		if (IS_ERR(tr->simd)) {
-			ret = PTR_ERR(tr->simd);
-			crypto_free_aead(tr->tfm);
-			goto err;
-		}
+	/* Gone since it was found (module unloaded): the generic one only. */
+	if (aead_driver(name)) {
+		tr->simd = aead_new(name, SIMD_TYPE, SIMD_MASK, key);
+		if (IS_ERR(tr->simd))
+			tr->simd = NULL;
 	}
 	memzero_explicit(key, sizeof(key));
 	tr->sender = get_random_u64();
@@ -330,7 +345,8 @@ int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,
 	u8 *out;
 	int ret;
 
-	out = kmalloc(outlen, GFP_ATOMIC);
+	/* Up to 64 KiB for a GSO datagram; its failure is counted. */
+	out = kmalloc(outlen, GFP_ATOMIC | __GFP_NOWARN);
 	if (!out)
 		return -ENOMEM;
 	/* The source is only read: the cast drops a const the API lacks. */

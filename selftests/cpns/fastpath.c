@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/errqueue.h>
+#include <netinet/ip_icmp.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -508,6 +510,74 @@ TEST_F(fp, reflection)
 	close(rxa);
 	close(rxb);
 	close(cap);
+}
+
+/* A connected UDP socket of the current namespace to @addr:@port. */
+static int udp_connected(const char *addr, int port)
+{
+	struct sockaddr_in s4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+
+	inet_pton(AF_INET, addr, &s4.sin_addr);
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&s4, sizeof(s4))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The ICMP type of the first error queued on @fd within @ms, or -1. */
+static int icmp_error(int fd, int ms)
+{
+	char ctl[256], data[64];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct sock_extended_err *ee;
+	struct cmsghdr *c;
+	int i;
+
+	for (i = 0; i < ms / 50; i++) {
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
+			for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+				if (c->cmsg_level == IPPROTO_IP &&
+				    c->cmsg_type == IP_RECVERR) {
+					ee = (void *)CMSG_DATA(c);
+					return ee->ee_origin ==
+					       SO_EE_ORIGIN_ICMP ? ee->ee_type :
+					       -1;
+				}
+		usleep(50000);
+	}
+	return -1;
+}
+
+/*
+ * A datagram b opens but no socket takes would make b send a port
+ * unreachable quoting the plaintext: that error does not leave b.  For
+ * a port outside every selector the error goes out as usual.
+ */
+TEST_F(fp, no_plaintext_in_icmp_errors)
+{
+	uint8_t gk[CPNS_KEY_LEN];
+	int tx, plain;
+
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 13, gk));
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp_connected("10.99.0.2", PORT);
+	plain = udp_connected("10.99.0.2", PORT + 1);
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(6, send(tx, "secret", 6, 0));
+	EXPECT_EQ(-1, icmp_error(tx, 500));
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_TX_DROPPED));
+	ASSERT_EQ(5, send(plain, "plain", 5, 0));
+	EXPECT_EQ(ICMP_DEST_UNREACH, icmp_error(plain, 2000));
+	close(tx);
+	close(plain);
 }
 
 TEST_F(fp, no_key_to_seal)
@@ -1067,6 +1137,22 @@ TEST_F(fp, forwarded)
 	ASSERT_EQ(4, send_to(tx, "10.96.2.2", PORT, "new!", 4));
 	ASSERT_EQ(4, recv_wait(rx, buf, sizeof(buf), 2000));
 	EXPECT_EQ(11, counter(&g, GROUP, CPNS_A_STATS_FWD_VERIFIED));
+
+	/*
+	 * The gateway's "time exceeded" quotes a sealed datagram: it reaches
+	 * the sender.
+	 */
+	{
+		int ttl = 1, fd = udp_connected("10.96.2.2", PORT);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl,
+					sizeof(ttl)));
+		ASSERT_EQ(4, send(fd, "ttl!", 4, 0));
+		EXPECT_EQ(ICMP_TIME_EXCEEDED, icmp_error(fd, 2000));
+		EXPECT_EQ(0, counter(&g, GROUP, CPNS_A_STATS_TX_DROPPED));
+		close(fd);
+	}
 
 	nlc_close(&ev);
 	nlc_close(&g);
