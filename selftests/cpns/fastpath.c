@@ -14,6 +14,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/errqueue.h>
+#include <linux/mroute.h>
 #include <netinet/ip_icmp.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -255,7 +256,8 @@ FIXTURE_TEARDOWN(fp)
 	nlc_close(&self->b);
 	setns(self->home, CLONE_NEWNET);
 	close(self->home);
-	sh("ip netns del fpa; ip netns del fpb; ip netns del fpg 2>/dev/null");
+	sh("ip netns del fpa; ip netns del fpb; "
+	   "(ip netns del fpg; ip netns del fpc) 2>/dev/null");
 	nlc_rmmod();
 }
 
@@ -1161,6 +1163,94 @@ TEST_F(fp, forwarded)
 	close(tx);
 	close(rx);
 	ASSERT_EQ(0, sh("ip netns del fpg"));
+}
+
+/*
+ * Multicast through the gateway to two interfaces: routing passes each
+ * datagram through FORWARD once per interface, and each copy verifies
+ * (no replay), reaching a receiver on either side.
+ */
+TEST_F(fp, forwarded_multicast)
+{
+	struct vifctl vif = { .vifc_flags = VIFF_USE_IFINDEX,
+			      .vifc_threshold = 1 };
+	struct mfcctl mfc = { .mfcc_parent = 0 };
+	struct ip_mreqn mr = { 0 };
+	uint8_t gk[CPNS_KEY_LEN], buf[64];
+	const char *ns[] = { "fpb", "fpc" };
+	int mrt, one = 1, ttl = 8, tx, rx[2], i;
+	struct nlc g, c;
+
+	ASSERT_EQ(0, gateway_setup());
+	ASSERT_EQ(0, sh("ip netns add fpc && "
+			"ip link add vg3 netns fpg type veth peer name vc3 netns fpc && "
+			"ip -n fpg addr add 10.96.3.254/24 dev vg3 && "
+			"ip -n fpc addr add 10.96.3.3/24 dev vc3 && "
+			"ip -n fpg link set vg3 up && ip -n fpc link set vc3 up && "
+			"ip -n fpa route add 239.9.9.9/32 dev va1"));
+	ASSERT_EQ(0, enter("fpg"));
+	ASSERT_EQ(0, nlc_open(&g));
+	ASSERT_EQ(0, enter("fpc"));
+	ASSERT_EQ(0, nlc_open(&c));
+	nlc_fill_key(gk, 31);
+	ASSERT_EQ(0, group_sel(&self->a, GROUP, "239.9.9.9", 32, PORT));
+	ASSERT_EQ(0, group_sel(&g, GROUP, "239.9.9.9", 32, PORT));
+	ASSERT_EQ(0, group_sel(&self->b, GROUP, "239.9.9.9", 32, PORT));
+	ASSERT_EQ(0, group_sel(&c, GROUP, "239.9.9.9", 32, PORT));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&g, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, GROUP, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&c, GROUP, 1, gk, -1));
+
+	/* The gateway routes 10.96.1.1 -> 239.9.9.9 out of vg2 and vg3. */
+	ASSERT_EQ(0, enter("fpg"));
+	mrt = socket(AF_INET, SOCK_RAW, IPPROTO_IGMP);
+	ASSERT_LE(0, mrt);
+	ASSERT_EQ(0, setsockopt(mrt, IPPROTO_IP, MRT_INIT, &one, sizeof(one)));
+	vif.vifc_lcl_ifindex = if_nametoindex("vg1");
+	ASSERT_EQ(0, setsockopt(mrt, IPPROTO_IP, MRT_ADD_VIF, &vif, sizeof(vif)));
+	vif.vifc_vifi = 1;
+	vif.vifc_lcl_ifindex = if_nametoindex("vg2");
+	ASSERT_EQ(0, setsockopt(mrt, IPPROTO_IP, MRT_ADD_VIF, &vif, sizeof(vif)));
+	vif.vifc_vifi = 2;
+	vif.vifc_lcl_ifindex = if_nametoindex("vg3");
+	ASSERT_EQ(0, setsockopt(mrt, IPPROTO_IP, MRT_ADD_VIF, &vif, sizeof(vif)));
+	inet_pton(AF_INET, "10.96.1.1", &mfc.mfcc_origin);
+	inet_pton(AF_INET, "239.9.9.9", &mfc.mfcc_mcastgrp);
+	mfc.mfcc_ttls[1] = 1;
+	mfc.mfcc_ttls[2] = 1;
+	ASSERT_EQ(0, setsockopt(mrt, IPPROTO_IP, MRT_ADD_MFC, &mfc, sizeof(mfc)));
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, enter(ns[i]));
+		rx[i] = udp(AF_INET, PORT);
+		ASSERT_LE(0, rx[i]);
+		inet_pton(AF_INET, "239.9.9.9", &mr.imr_multiaddr);
+		mr.imr_ifindex = if_nametoindex(i ? "vc3" : "vb2");
+		ASSERT_EQ(0, setsockopt(rx[i], IPPROTO_IP, IP_ADD_MEMBERSHIP,
+					&mr, sizeof(mr)));
+	}
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	ASSERT_EQ(0, setsockopt(tx, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+				sizeof(ttl)));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(5, send_to(tx, "239.9.9.9", PORT, "mcast", 5));
+		ASSERT_EQ(5, recv_wait(rx[0], buf, sizeof(buf), 2000));
+		ASSERT_EQ(5, recv_wait(rx[1], buf, sizeof(buf), 2000));
+		EXPECT_EQ(0, memcmp(buf, "mcast", 5));
+	}
+	EXPECT_EQ(10, counter(&g, GROUP, CPNS_A_STATS_FWD_VERIFIED));
+	EXPECT_EQ(0, counter(&g, GROUP, CPNS_A_STATS_RX_REPLAYED));
+	EXPECT_EQ(5, counter(&c, GROUP, CPNS_A_STATS_RX_OPENED));
+
+	close(mrt);
+	close(tx);
+	close(rx[0]);
+	close(rx[1]);
+	nlc_close(&g);
+	nlc_close(&c);
+	ASSERT_EQ(0, sh("ip netns del fpg; ip netns del fpc"));
 }
 
 /*
