@@ -517,20 +517,29 @@ TEST_F(fp, reflection)
 /* A connected UDP socket of the current namespace to @addr:@port. */
 static int udp_connected(const char *addr, int port)
 {
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
 	struct sockaddr_in s4 = { .sin_family = AF_INET,
 				  .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	int v6 = strchr(addr, ':') != NULL, one = 1, fd;
 
-	inet_pton(AF_INET, addr, &s4.sin_addr);
-	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&s4, sizeof(s4))) {
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (v6) {
+		inet_pton(AF_INET6, addr, &s6.sin6_addr);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	} else {
+		inet_pton(AF_INET, addr, &s4.sin_addr);
+		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+	}
+	if (fd >= 0 && (v6 ? connect(fd, (struct sockaddr *)&s6, sizeof(s6)) :
+			connect(fd, (struct sockaddr *)&s4, sizeof(s4)))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-/* The ICMP type of the first error queued on @fd within @ms, or -1. */
+/* The ICMP or ICMPv6 type of the first error on @fd within @ms, or -1. */
 static int icmp_error(int fd, int ms)
 {
 	char ctl[256], data[64];
@@ -544,12 +553,16 @@ static int icmp_error(int fd, int ms)
 	for (i = 0; i < ms / 50; i++) {
 		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
 			for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-				if (c->cmsg_level == IPPROTO_IP &&
-				    c->cmsg_type == IP_RECVERR) {
+				if ((c->cmsg_level == IPPROTO_IP &&
+				     c->cmsg_type == IP_RECVERR) ||
+				    (c->cmsg_level == IPPROTO_IPV6 &&
+				     c->cmsg_type == IPV6_RECVERR)) {
 					ee = (void *)CMSG_DATA(c);
 					return ee->ee_origin ==
-					       SO_EE_ORIGIN_ICMP ? ee->ee_type :
-					       -1;
+					       SO_EE_ORIGIN_ICMP ||
+					       ee->ee_origin ==
+					       SO_EE_ORIGIN_ICMP6 ?
+					       ee->ee_type : -1;
 				}
 		usleep(50000);
 	}
@@ -578,6 +591,24 @@ TEST_F(fp, no_plaintext_in_icmp_errors)
 	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_TX_DROPPED));
 	ASSERT_EQ(5, send(plain, "plain", 5, 0));
 	EXPECT_EQ(ICMP_DEST_UNREACH, icmp_error(plain, 2000));
+	close(tx);
+	close(plain);
+
+	/* IPv6: the same for ICMPv6. */
+	ASSERT_EQ(0, group_sel(&self->a, 2, "fd99::2", 128, PORT));
+	ASSERT_EQ(0, group_sel(&self->b, 2, "fd99::2", 128, PORT));
+	ASSERT_EQ(0, nlc_key_plain(&self->a, 2, 1, gk, -1));
+	ASSERT_EQ(0, nlc_key_plain(&self->b, 2, 1, gk, -1));
+	tx = udp_connected("fd99::2", PORT);
+	plain = udp_connected("fd99::2", PORT + 1);
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, plain);
+	ASSERT_EQ(6, send(tx, "secret", 6, 0));
+	EXPECT_EQ(-1, icmp_error(tx, 500));
+	EXPECT_EQ(1, counter(&self->b, 2, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(1, counter(&self->b, 2, CPNS_A_STATS_TX_DROPPED));
+	ASSERT_EQ(5, send(plain, "plain", 5, 0));
+	EXPECT_EQ(1, icmp_error(plain, 2000));	/* ICMPV6_DEST_UNREACH */
 	close(tx);
 	close(plain);
 }
