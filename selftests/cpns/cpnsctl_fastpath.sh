@@ -27,11 +27,9 @@ for n in fa fb; do
 	cpnsctl -n $n key add group 5 epoch 1 plain file "$tmp/k1" >/dev/null
 done
 
-send() {	# send N datagrams from fa to 10.77.0.2:7000
-	local i
-	for i in $(seq "$1"); do
-		ip netns exec fa bash -c 'echo hello >/dev/udp/10.77.0.2/7000'
-	done
+send() {	# send N datagrams from fa to 10.77.0.2:7000, within milliseconds
+	ip netns exec fa bash -c \
+		'for i in $(seq "$1"); do echo hello >/dev/udp/10.77.0.2/7000; done' _ "$1"
 }
 
 send 3
