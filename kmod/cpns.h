@@ -88,18 +88,6 @@ struct cpns_sender {
 };
 
 /**
- * struct cpns_replay - the senders heard under a key, and their windows
- * @lock: protects @nsenders and @senders; taken in softirq
- * @nsenders: entries of @senders
- * @senders: replay state of every sender heard, by id
- */
-struct cpns_replay {
-	spinlock_t lock;	/* nsenders, senders; taken in softirq */
-	unsigned int nsenders;
-	struct hlist_head senders[1 << CPNS_SENDER_BITS];
-};
-
-/**
  * struct cpns_traffic - fast-path state of a Group Key
  * @tfm: AES-256-GCM keyed with the traffic key, synchronous
  * @simd: the same with the SIMD implementation, for where
@@ -107,9 +95,11 @@ struct cpns_replay {
  * @sender: this node's random sender id under the key
  * @seq: the last sequence number this node sealed with
  * @window: replay window, packets (0: strictly increasing)
- * @rx: senders of the datagrams this node opened
- * @fwd: senders of the datagrams this node verified and forwarded; apart
- *	from @rx, since a multicast datagram may be both
+ * @lock: protects @nsenders and @senders
+ * @nsenders: entries of @senders
+ * @senders: replay state of every sender heard, by id: of the datagrams
+ *	this node opened or forwarded (a unicast datagram is one or the
+ *	other; multicast ones are not replay-checked when forwarded)
  * @free_work: frees this after an RCU grace period, in process context
  */
 struct cpns_traffic {
@@ -118,8 +108,9 @@ struct cpns_traffic {
 	u64 sender;
 	atomic64_t seq;
 	u32 window;
-	struct cpns_replay rx;
-	struct cpns_replay fwd;
+	spinlock_t lock;	/* senders, nsenders; taken in softirq */
+	unsigned int nsenders;
+	struct hlist_head senders[1 << CPNS_SENDER_BITS];
 	struct rcu_work free_work;
 };
 
@@ -352,8 +343,7 @@ int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,
 			unsigned int len);
-int cpns_traffic_replay(struct cpns_traffic *tr, struct cpns_replay *r,
-			u64 sender, u32 seq);
+int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq);
 int cpns_traffic_init(void);
 void cpns_traffic_exit(void);
 

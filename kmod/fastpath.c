@@ -422,7 +422,7 @@ static int open_unit(struct cpns_net *cn, struct cpns_group *g, u8 *unit,
 	if (!ret && sender == k->tr->sender && !local)
 		ret = -EALREADY;
 	if (!ret)
-		ret = cpns_traffic_replay(k->tr, &k->tr->rx, sender,
+		ret = cpns_traffic_replay(k->tr, sender,
 					  get_unaligned_be32(&h->seq));
 	if (ret) {
 		rx_refused(cn, g, ret);
@@ -516,7 +516,7 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 		ret = cpns_traffic_verify(k->tr, (const u8 *)h,
 					  len - HDR_LEN);
 		if (!ret && !group_addr)
-			ret = cpns_traffic_replay(k->tr, &k->tr->fwd,
+			ret = cpns_traffic_replay(k->tr,
 						  get_unaligned_be64(&h->sender),
 						  get_unaligned_be32(&h->seq));
 		if (ret) {

@@ -211,8 +211,7 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 	memzero_explicit(key, sizeof(key));
 	tr->sender = get_random_u64();
 	tr->window = g->replay_window;
-	spin_lock_init(&tr->rx.lock);
-	spin_lock_init(&tr->fwd.lock);
+	spin_lock_init(&tr->lock);
 	return tr;
 err:
 	memzero_explicit(key, sizeof(key));
@@ -228,12 +227,9 @@ static void traffic_free_work(struct work_struct *work)
 	struct hlist_node *tmp;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tr->rx.senders); i++) {
-		hlist_for_each_entry_safe(s, tmp, &tr->rx.senders[i], node)
+	for (i = 0; i < ARRAY_SIZE(tr->senders); i++)
+		hlist_for_each_entry_safe(s, tmp, &tr->senders[i], node)
 			kfree(s);
-		hlist_for_each_entry_safe(s, tmp, &tr->fwd.senders[i], node)
-			kfree(s);
-	}
 	/* Freeing a transform wipes its expanded key. */
 	crypto_free_aead(tr->tfm);
 	crypto_free_aead(tr->simd);
@@ -363,11 +359,11 @@ static unsigned int window_words(u32 window)
 	return roundup_pow_of_two(DIV_ROUND_UP(window, BITS_PER_LONG) + 1);
 }
 
-static struct cpns_sender *sender_find(struct cpns_replay *r, u64 id)
+static struct cpns_sender *sender_find(struct cpns_traffic *tr, u64 id)
 {
 	struct cpns_sender *s;
 
-	hlist_for_each_entry(s, &r->senders[hash_64(id, CPNS_SENDER_BITS)],
+	hlist_for_each_entry(s, &tr->senders[hash_64(id, CPNS_SENDER_BITS)],
 			     node)
 		if (s->id == id)
 			return s;
@@ -396,7 +392,6 @@ static bool window_accept(struct cpns_sender *s, u32 window, u32 seq)
 /**
  * cpns_traffic_replay() - record a datagram's sequence number
  * @tr: the key's state
- * @r: &tr->rx for datagrams opened here, &tr->fwd for forwarded ones
  * @sender: the header's sender id
  * @seq: the header's sequence number, >= 1
  *
@@ -406,16 +401,15 @@ static bool window_accept(struct cpns_sender *s, u32 window, u32 seq)
  * Return: 0 for a fresh number, -EALREADY for a replayed or too old one,
  * -ENOSPC when the key heard CPNS_SENDERS_MAX senders already, -ENOMEM.
  */
-int cpns_traffic_replay(struct cpns_traffic *tr, struct cpns_replay *r,
-			u64 sender, u32 seq)
+int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq)
 {
 	struct cpns_sender *s;
 	int ret = 0;
 
-	spin_lock_bh(&r->lock);
-	s = sender_find(r, sender);
+	spin_lock_bh(&tr->lock);
+	s = sender_find(tr, sender);
 	if (!s) {
-		if (r->nsenders >= CPNS_SENDERS_MAX) {
+		if (tr->nsenders >= CPNS_SENDERS_MAX) {
 			ret = -ENOSPC;
 			goto out;
 		}
@@ -427,13 +421,13 @@ int cpns_traffic_replay(struct cpns_traffic *tr, struct cpns_replay *r,
 		}
 		s->id = sender;
 		hlist_add_head(&s->node,
-			       &r->senders[hash_64(sender, CPNS_SENDER_BITS)]);
-		r->nsenders++;
+			       &tr->senders[hash_64(sender, CPNS_SENDER_BITS)]);
+		tr->nsenders++;
 	}
 	if (!window_accept(s, tr->window, seq))
 		ret = -EALREADY;
 out:
-	spin_unlock_bh(&r->lock);
+	spin_unlock_bh(&tr->lock);
 	return ret;
 }
 
