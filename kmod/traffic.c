@@ -202,7 +202,10 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 		ret = PTR_ERR(tr->tfm);
 		goto err;
 	}
-	/* Gone since it was found (module unloaded): the generic one only. */
+	/*
+	 * And the SIMD one where there is one; should it have gone since it
+	 * was found (its module unloaded), the synchronous one serves alone.
+	 */
 	if (aead_driver(name)) {
 		tr->simd = aead_new(name, SIMD_TYPE, SIMD_MASK, key);
 		if (IS_ERR(tr->simd))
