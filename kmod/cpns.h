@@ -332,6 +332,9 @@ int cpns_unwrap(struct cpns_net *cn, struct cpns_group *g, const u8 *blob,
 		struct netlink_ext_ack *extack);
 void cpns_unwrap_net_exit(struct cpns_net *cn);
 int cpns_crypto_get(struct cpns_net *cn);
+int cpns_hkdf_expand(struct crypto_shash *hmac, const u8 *key,
+		     const char *label, const void *a, size_t alen,
+		     const void *b, size_t blen, u8 *out);
 
 /* traffic.c */
 struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,

@@ -38,13 +38,14 @@
 
 static_assert(sizeof(struct cpns_wire_hdr) == CPNS_WIRE_HDR_LEN);
 
-static void fp_inc_one(struct cpns_fp_stats __percpu *fp, size_t off)
+static void fp_add_one(struct cpns_fp_stats __percpu *fp, size_t off,
+		       unsigned int n)
 {
 	struct cpns_fp_stats *s = get_cpu_ptr(fp);
 	unsigned long flags;
 
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc((u64_stats_t *)((u8 *)s + off));
+	u64_stats_add((u64_stats_t *)((u8 *)s + off), n);
 	u64_stats_update_end_irqrestore(&s->syncp, flags);
 	put_cpu_ptr(fp);
 }
@@ -62,14 +63,16 @@ static struct cpns_fp_stats __percpu *fp_stats_alloc(gfp_t gfp)
 }
 
 /* Count for the namespace and for the group. */
-static void fp_count(struct cpns_net *cn, struct cpns_group *g, size_t off)
+static void fp_count(struct cpns_net *cn, struct cpns_group *g, size_t off,
+		     unsigned int n)
 {
-	fp_inc_one(cn->fp, off);
-	fp_inc_one(g->fp, off);
+	fp_add_one(cn->fp, off, n);
+	fp_add_one(g->fp, off, n);
 }
 
-#define fp_inc(cn, g, field) \
-	fp_count(cn, g, offsetof(struct cpns_fp_stats, field))
+#define fp_add(cn, g, field, n) \
+	fp_count(cn, g, offsetof(struct cpns_fp_stats, field), n)
+#define fp_inc(cn, g, field) fp_add(cn, g, field, 1)
 
 /**
  * cpns_fp_stats_sum() - add up per-CPU fast-path counters
@@ -322,8 +325,7 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 	udp_partial_csum(skb, thoff, family);
 	/* Sealing grew it: fragment rather than lose what fit before. */
 	skb->ignore_df = 1;
-	for (i = 0; i < n; i++)
-		fp_inc(cn, g, tx_sealed);
+	fp_add(cn, g, tx_sealed, n);
 	return NF_ACCEPT;
 drop:
 	fp_inc(cn, g, tx_dropped);
@@ -525,8 +527,7 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 		}
 		n++;
 	}
-	while (n--)
-		fp_inc(cn, g, fwd_verified);
+	fp_add(cn, g, fwd_verified, n);
 	return NF_ACCEPT;
 }
 

@@ -11,7 +11,6 @@
 
 #include <asm/unaligned.h>
 #include <crypto/aead.h>
-#include <crypto/hash.h>
 #include <asm/simd.h>
 #include <crypto/internal/simd.h>
 #include <linux/hash.h>
@@ -118,35 +117,6 @@ void cpns_traffic_aead(char name[CRYPTO_MAX_ALG_NAME])
 	aead_driver(name);
 }
 
-/*
- * K = HKDF-Expand(Group Key, "cpns-v1 traffic" || group || epoch, 32):
- * one HMAC, as for the wrap keys.  Binding group and epoch keeps the
- * traffic key apart from the Group Key and from other groups' keys.
- */
-static int traffic_key(struct crypto_shash *hmac, const u8 *gk, u32 group,
-		       u64 epoch, u8 *out)
-{
-	static const u8 one = 1;
-	SHASH_DESC_ON_STACK(desc, hmac);
-	__be32 g = cpu_to_be32(group);
-	__be64 e = cpu_to_be64(epoch);
-	int ret;
-
-	ret = crypto_shash_setkey(hmac, gk, CPNS_KEY_LEN);
-	if (ret)
-		return ret;
-	desc->tfm = hmac;
-	ret = crypto_shash_init(desc) ?:
-	      crypto_shash_update(desc, LABEL_TRAFFIC,
-				  sizeof(LABEL_TRAFFIC) - 1) ?:
-	      crypto_shash_update(desc, (u8 *)&g, sizeof(g)) ?:
-	      crypto_shash_update(desc, (u8 *)&e, sizeof(e)) ?:
-	      crypto_shash_update(desc, &one, 1) ?:
-	      crypto_shash_final(desc, out);
-	shash_desc_zero(desc);
-	return ret;
-}
-
 static struct crypto_aead *aead_new(const char *name, u32 type, u32 mask,
 				    const u8 *key)
 {
@@ -177,6 +147,8 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 				      const struct cpns_group *g,
 				      const u8 *gk, u64 epoch)
 {
+	__be64 be_epoch = cpu_to_be64(epoch);
+	__be32 be_group = cpu_to_be32(g->id);
 	char name[CRYPTO_MAX_ALG_NAME];
 	struct cpns_traffic *tr;
 	u8 key[CPNS_KEY_LEN];
@@ -190,7 +162,14 @@ struct cpns_traffic *cpns_traffic_new(struct cpns_net *cn,
 	tr = kzalloc(sizeof(*tr), GFP_KERNEL_ACCOUNT);
 	if (!tr)
 		return ERR_PTR(-ENOMEM);
-	ret = traffic_key(cn->hmac, gk, g->id, epoch, key);
+	/*
+	 * K = HKDF-Expand(Group Key, "cpns-v1 traffic" || group || epoch):
+	 * binding group and epoch keeps the traffic key apart from the
+	 * Group Key and from other groups' keys.
+	 */
+	ret = cpns_hkdf_expand(cn->hmac, gk, LABEL_TRAFFIC, &be_group,
+			       sizeof(be_group), &be_epoch, sizeof(be_epoch),
+			       key);
 	if (ret)
 		goto err;
 	/*

@@ -266,24 +266,38 @@ out:
 	return ret;
 }
 
-/* WK = HKDF-Expand(node key, "cpns-v1 wrap" || D || id, 32): one HMAC. */
-static int wrap_key(struct crypto_shash *hmac, const u8 *node_key,
-		    const u8 *d, const u8 *id, u8 *wk)
+/**
+ * cpns_hkdf_expand() - HKDF-Expand(@key, @label || @a || @b, 32) with
+ *	HMAC-SHA-256: one block, so one HMAC of the info and the byte 1
+ * @hmac: hmac(sha256), keyed here; the caller serialises its use
+ * @key: the pseudorandom key, CPNS_KEY_LEN bytes
+ * @label: domain separation, as in Documentation/keys.rst
+ * @a: first part of the info after the label
+ * @alen: its length
+ * @b: second part
+ * @blen: its length
+ * @out: CPNS_KEY_LEN bytes
+ *
+ * Return: 0 or a crypto errno.
+ */
+int cpns_hkdf_expand(struct crypto_shash *hmac, const u8 *key,
+		     const char *label, const void *a, size_t alen,
+		     const void *b, size_t blen, u8 *out)
 {
 	static const u8 one = 1;
 	SHASH_DESC_ON_STACK(desc, hmac);
 	int ret;
 
-	ret = crypto_shash_setkey(hmac, node_key, CPNS_KEY_LEN);
+	ret = crypto_shash_setkey(hmac, key, CPNS_KEY_LEN);
 	if (ret)
 		return ret;
 	desc->tfm = hmac;
 	ret = crypto_shash_init(desc) ?:
-	      crypto_shash_update(desc, LABEL_WRAP, sizeof(LABEL_WRAP) - 1) ?:
-	      crypto_shash_update(desc, d, SHA256_DIGEST_SIZE) ?:
-	      crypto_shash_update(desc, id, CS_ID_LEN) ?:
+	      crypto_shash_update(desc, label, strlen(label)) ?:
+	      crypto_shash_update(desc, a, alen) ?:
+	      crypto_shash_update(desc, b, blen) ?:
 	      crypto_shash_update(desc, &one, 1) ?:
-	      crypto_shash_final(desc, wk);
+	      crypto_shash_final(desc, out);
 	shash_desc_zero(desc);
 	return ret;
 }
@@ -323,8 +337,10 @@ static int open_blob(struct cpns_net *cn, const u8 *blob, size_t len,
 	sha256(blob, h->wraps_off, wb->aad);
 	memcpy(wb->aad + SHA256_DIGEST_SIZE, blob + GK_HDR_LEN + i * CS_ID_LEN,
 	       CS_ID_LEN);
-	ret = wrap_key(cn->hmac, node_key, wb->aad,
-		       wb->aad + SHA256_DIGEST_SIZE, wb->wk);
+	/* WK = HKDF-Expand(node key, "cpns-v1 wrap" || D || id, 32). */
+	ret = cpns_hkdf_expand(cn->hmac, node_key, LABEL_WRAP, wb->aad,
+			       SHA256_DIGEST_SIZE, wb->aad + SHA256_DIGEST_SIZE,
+			       CS_ID_LEN, wb->wk);
 	if (ret)
 		goto out;
 	memcpy(wb->nonce, w, GK_NONCE_LEN);
