@@ -266,10 +266,13 @@ out:
 	return ret;
 }
 
+static const u8 zero_key[CPNS_KEY_LEN];
+
 /**
  * cpns_hkdf_expand() - HKDF-Expand(@key, @label || @a || @b, 32) with
  *	HMAC-SHA-256: one block, so one HMAC of the info and the byte 1
- * @hmac: hmac(sha256), keyed here; the caller serialises its use
+ * @hmac: hmac(sha256), keyed here and rekeyed with zeros before the
+ *	return; the caller serialises its use
  * @key: the pseudorandom key, CPNS_KEY_LEN bytes
  * @label: domain separation, as in Documentation/keys.rst
  * @a: first part of the info after the label
@@ -299,6 +302,11 @@ int cpns_hkdf_expand(struct crypto_shash *hmac, const u8 *key,
 	      crypto_shash_update(desc, &one, 1) ?:
 	      crypto_shash_final(desc, out);
 	shash_desc_zero(desc);
+	/*
+	 * The transform outlives the call, and HMAC keeps its padded
+	 * states: leave no key behind in it.
+	 */
+	crypto_shash_setkey(hmac, zero_key, CPNS_KEY_LEN);
 	return ret;
 }
 
@@ -313,8 +321,6 @@ struct wrap_buf {
 /* gcm_open() reads aad and ct as one buffer. */
 static_assert(offsetof(struct wrap_buf, ct) ==
 	      offsetof(struct wrap_buf, aad) + sizeof_field(struct wrap_buf, aad));
-
-static const u8 zero_key[CPNS_KEY_LEN];
 
 static int open_blob(struct cpns_net *cn, const u8 *blob, size_t len,
 		     const struct gk_hdr *h, const u8 *node_key, size_t i,
@@ -368,11 +374,7 @@ out:
 		kvfree(seal);
 	}
 	kfree_sensitive(wb);
-	/*
-	 * The transforms outlive this call: leave no node key (HMAC keeps
-	 * its padded states) nor GKEK schedule in them.
-	 */
-	crypto_shash_setkey(cn->hmac, zero_key, CPNS_KEY_LEN);
+	/* The transform outlives this call: leave no GKEK schedule in it. */
 	crypto_aead_setkey(cn->aead, zero_key, CPNS_KEY_LEN);
 	return ret;
 }
