@@ -316,6 +316,7 @@ int cpns_key_install(struct cpns_net *cn, const struct cpns_key_params *p,
 int cpns_key_del(struct cpns_net *cn, u32 group_id, u64 epoch,
 		 struct netlink_ext_ack *extack);
 int cpns_keys_init(void);
+void cpns_keys_flush(void);
 void cpns_keys_exit(void);
 
 /* gkdk.c */

@@ -13,6 +13,7 @@
  */
 
 #include <asm/unaligned.h>
+#include <linux/errqueue.h>
 #include <linux/hash.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
@@ -25,6 +26,7 @@
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 #include <net/netfilter/ipv6/nf_defrag_ipv6.h>
@@ -178,6 +180,15 @@ static struct cpns_group *sel_lookup(struct cpns_net *cn, u16 family,
 	return best;
 }
 
+/* Where a UDP datagram goes, from its IP and UDP headers. */
+struct udp_dest {
+	__be32 addr[4];		/* final destination, aligned for sel_match() */
+	__be16 port;
+	unsigned int thoff;	/* offset of the UDP header */
+	bool frag;		/* a first fragment */
+	bool transit;		/* IPv6: routing header segments left */
+};
+
 /* A sealed unit: header, ciphertext, tag.  A datagram, or a GSO segment. */
 #define UNIT_OVERHEAD	(HDR_LEN + TAG_LEN)
 
@@ -187,7 +198,7 @@ static struct cpns_group *sel_lookup(struct cpns_net *cn, u16 family,
  * fragmenting, or when the device cannot), as UDP GSO and tunnels do.
  */
 static void udp_partial_csum(struct sk_buff *skb, unsigned int thoff,
-			     u16 family)
+			     u16 family, const struct in6_addr *daddr6)
 {
 	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
 	unsigned int len = skb->len - thoff;
@@ -200,8 +211,8 @@ static void udp_partial_csum(struct sk_buff *skb, unsigned int thoff,
 		uh->check = ~udp_v4_check(len, ip_hdr(skb)->saddr,
 					  ip_hdr(skb)->daddr, 0);
 	else
-		uh->check = ~udp_v6_check(len, &ipv6_hdr(skb)->saddr,
-					  &ipv6_hdr(skb)->daddr, 0);
+		uh->check = ~udp_v6_check(len, &ipv6_hdr(skb)->saddr, daddr6,
+					  0);
 }
 
 /*
@@ -210,7 +221,7 @@ static void udp_partial_csum(struct sk_buff *skb, unsigned int thoff,
  * (IPv4: none), for what sends the datagram on (IPVS, TEE, NFQUEUE).
  */
 static void udp_opened_csum(struct sk_buff *skb, unsigned int thoff,
-			    u16 family)
+			    u16 family, const struct in6_addr *daddr6)
 {
 	struct udphdr *uh = (struct udphdr *)(skb->data + thoff);
 	unsigned int len = skb->len - thoff;
@@ -218,8 +229,7 @@ static void udp_opened_csum(struct sk_buff *skb, unsigned int thoff,
 	uh->len = htons(len);
 	uh->check = 0;
 	if (family == AF_INET6) {
-		uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr,
-					    &ipv6_hdr(skb)->daddr, len,
+		uh->check = csum_ipv6_magic(&ipv6_hdr(skb)->saddr, daddr6, len,
 					    IPPROTO_UDP,
 					    skb_checksum(skb, thoff, len, 0));
 		if (!uh->check)
@@ -250,14 +260,80 @@ static bool gso_udp(const struct sk_buff *skb)
 }
 
 /*
+ * What ip_local_error() does for a socket with IP_RECVERR, which the core
+ * does not export: EMSGSIZE with the MTU left for the datagram, on the
+ * socket's error queue.
+ */
+static void mtu_error(struct sock *sk, __be32 daddr, __be16 port, u32 mtu)
+{
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+
+	if (sk->sk_family != AF_INET || !inet_sk(sk)->recverr)
+		return;
+	skb = alloc_skb(sizeof(*iph), GFP_ATOMIC);
+	if (!skb)
+		return;
+	iph = skb_put_zero(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->daddr = daddr;
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = EMSGSIZE;
+	serr->ee.ee_origin = SO_EE_ORIGIN_LOCAL;
+	serr->ee.ee_info = mtu;
+	serr->addr_offset = offsetof(struct iphdr, daddr);
+	serr->port = port;
+	__skb_pull(skb, sizeof(*iph));
+	skb_reset_transport_header(skb);
+	if (sock_queue_err_skb(sk, skb))
+		kfree_skb(skb);
+}
+
+/*
+ * A sender that forbade fragmenting (IP_PMTUDISC_DO, PROBE or INTERFACE,
+ * and IPv6's kin: ignore_df clear and, for IPv4, DF set) learns that its
+ * sealed @unit no longer fits, as through ESP: EMSGSIZE, and for IPv4
+ * the MTU less the overhead on its error queue.  Fragmenting anyway would
+ * give IPv4 fragments the ID such datagrams carry, often 0, so fragments
+ * of different datagrams would reassemble together.
+ */
+static bool too_big(struct sk_buff *skb, const struct udp_dest *d,
+		    u16 family, unsigned int unit)
+{
+	unsigned int len = d->thoff - skb_network_offset(skb) +
+			   sizeof(struct udphdr) + unit + UNIT_OVERHEAD;
+	struct sock *sk = skb->sk;
+	unsigned int mtu;
+
+	if (skb->ignore_df)
+		return false;
+	if (family == AF_INET) {
+		if (!(ip_hdr(skb)->frag_off & htons(IP_DF)))
+			return false;
+		mtu = ip_skb_dst_mtu(sk, skb);
+	} else {
+		mtu = ip6_skb_dst_mtu(skb);
+	}
+	if (len <= mtu)
+		return false;
+	if (family == AF_INET && sk && sk_fullsock(sk))
+		mtu_error(sk, d->addr[0], d->port,
+			  max_t(int, mtu - UNIT_OVERHEAD, 0));
+	return true;
+}
+
+/*
  * Seal: each unit (the datagram, or each GSO segment) gets a header in
  * front and a tag behind, sealed under the current key in order of its
  * sequence number; a GSO segment grows by UNIT_OVERHEAD.
  */
 static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
-			 struct sk_buff *skb, unsigned int thoff, u16 family)
+			 struct sk_buff *skb, const struct udp_dest *d,
+			 u16 family)
 {
-	unsigned int head = thoff + sizeof(struct udphdr);
+	unsigned int thoff = d->thoff, head = thoff + sizeof(struct udphdr);
 	unsigned int total, seg, n, i, len, grow;
 	bool gso = skb_is_gso(skb);
 	struct cpns_wire_hdr *h;
@@ -285,6 +361,10 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 	seg = gso ? skb_shinfo(skb)->gso_size : max(total, 1U);
 	n = DIV_ROUND_UP(max(total, 1U), seg);
 	grow = n * UNIT_OVERHEAD;
+	if (too_big(skb, d, family, min(seg, max(total, 1U)))) {
+		fp_inc(cn, g, tx_dropped);
+		return NF_DROP_ERR(-EMSGSIZE);
+	}
 	/* The length fields must still hold the sealed datagram. */
 	if (skb->len - skb_network_offset(skb) + grow > (family == AF_INET ?
 	    IP_MAX_MTU : IPV6_MAXPLEN + sizeof(struct ipv6hdr)))
@@ -322,9 +402,7 @@ static unsigned int seal(struct cpns_net *cn, struct cpns_group *g,
 	ip_len(skb, family);
 	/* Inner checksums are done: the outer one is what is left. */
 	skb->encapsulation = 0;
-	udp_partial_csum(skb, thoff, family);
-	/* Sealing grew it: fragment rather than lose what fit before. */
-	skb->ignore_df = 1;
+	udp_partial_csum(skb, thoff, family, (struct in6_addr *)d->addr);
 	fp_add(cn, g, tx_sealed, n);
 	return NF_ACCEPT;
 drop:
@@ -440,10 +518,10 @@ static int open_unit(struct cpns_net *cn, struct cpns_group *g, u8 *unit,
  * which leaves a GSO datagram's segments all of one size but the last.
  */
 static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
-			       struct sk_buff *skb, unsigned int thoff,
+			       struct sk_buff *skb, const struct udp_dest *d,
 			       u16 family, bool local)
 {
-	unsigned int head = thoff + sizeof(struct udphdr);
+	unsigned int thoff = d->thoff, head = thoff + sizeof(struct udphdr);
 	unsigned int total, seg, in, len, out = 0, kept = 0;
 	int ret;
 
@@ -472,7 +550,8 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		skb_shinfo(skb)->gso_size = seg - UNIT_OVERHEAD;
 		skb_shinfo(skb)->gso_segs = kept;
 		skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
-		udp_partial_csum(skb, thoff, family);
+		udp_partial_csum(skb, thoff, family,
+				 (struct in6_addr *)d->addr);
 		return NF_ACCEPT;
 	}
 	if (skb_is_gso(skb)) {
@@ -480,7 +559,7 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
 		skb_shinfo(skb)->gso_segs = 0;
 		skb_shinfo(skb)->gso_type = 0;
 	}
-	udp_opened_csum(skb, thoff, family);
+	udp_opened_csum(skb, thoff, family, (struct in6_addr *)d->addr);
 	return NF_ACCEPT;
 }
 
@@ -531,13 +610,48 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 	return NF_ACCEPT;
 }
 
-/* Where a UDP datagram goes, from its IP and UDP headers. */
-struct udp_dest {
-	__be32 addr[4];		/* aligned for sel_match() */
-	__be16 port;
-	unsigned int thoff;	/* offset of the UDP header */
-	bool frag;		/* a first fragment */
-};
+/*
+ * Where an IPv6 datagram with segments left in a routing header ends up,
+ * which its UDP checksum covers and selectors match, as the stack's own
+ * flow does: type 0, the last address; type 2 (Mobile IPv6), the home
+ * address; type 4 (segment routing), segment 0.  false when there is no
+ * such header, or it cannot be read.
+ */
+static bool ipv6_final_dst(const struct sk_buff *skb, unsigned int noff,
+			   __be32 *addr)
+{
+	unsigned int off = noff, n, at;
+	int flags = IP6_FH_F_SKIP_RH;
+	struct ipv6_rt_hdr _rh;
+	const struct ipv6_rt_hdr *rh;
+	struct in6_addr _a;
+	const struct in6_addr *a;
+
+	if (ipv6_find_hdr(skb, &off, NEXTHDR_ROUTING, NULL, &flags) < 0)
+		return false;
+	rh = skb_header_pointer(skb, off, sizeof(_rh), &_rh);
+	if (!rh || !rh->segments_left)
+		return false;
+	n = rh->hdrlen / 2;		/* addresses after 8 bytes of header */
+	if (!n)
+		return false;
+	switch (rh->type) {
+	case IPV6_SRCRT_TYPE_0:
+		at = n - 1;
+		break;
+	case IPV6_SRCRT_TYPE_2:
+	case IPV6_SRCRT_TYPE_4:
+		at = 0;
+		break;
+	default:
+		return false;
+	}
+	a = skb_header_pointer(skb, off + 8 + at * sizeof(_a), sizeof(_a), &_a);
+	if (!a)
+		return false;
+	memcpy(addr, a, sizeof(*a));
+	return true;
+}
 
 /*
  * The destination of the UDP datagram whose IP header is at @noff (the
@@ -563,6 +677,7 @@ static bool udp_dest(const struct sk_buff *skb, u16 family,
 		    iph->frag_off & htons(IP_OFFSET))
 			return false;
 		d->frag = iph->frag_off & htons(IP_MF);
+		d->transit = false;
 		off = noff + iph->ihl * 4;
 		memcpy(d->addr, &iph->daddr, sizeof(iph->daddr));
 	} else {
@@ -579,7 +694,9 @@ static bool udp_dest(const struct sk_buff *skb, u16 family,
 		    (frag_off & htons(IP6_OFFSET)))
 			return false;
 		d->frag = frag_off != 0;
-		memcpy(d->addr, &ip6h->daddr, sizeof(ip6h->daddr));
+		d->transit = ipv6_final_dst(skb, noff, d->addr);
+		if (!d->transit)
+			memcpy(d->addr, &ip6h->daddr, sizeof(ip6h->daddr));
 	}
 	uh = skb_header_pointer(skb, off, sizeof(_uh), &_uh);
 	if (!uh)
@@ -673,7 +790,7 @@ static unsigned int cpns_out(void *priv, struct sk_buff *skb,
 	g = classify(cn, skb, family, &d);
 	/* A fragment made before LOCAL_OUT (raw socket) cannot be sealed. */
 	if (g && !d.frag)
-		return seal(cn, g, skb, d.thoff, family);
+		return seal(cn, g, skb, &d, family);
 	if (!g)
 		g = quotes_plaintext(cn, skb, family);
 	if (!g)
@@ -694,6 +811,14 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 	g = classify(cn, skb, family, &d);
 	if (!g)
 		return NF_ACCEPT;
+	/*
+	 * On its way elsewhere: it is verified when forwarded.  One whose
+	 * routing header ends here is delivered without passing LOCAL_IN
+	 * again, so it is opened now.
+	 */
+	if (d.transit && !ipv6_chk_addr(state->net, (struct in6_addr *)d.addr,
+					NULL, 0))
+		return NF_ACCEPT;
 	/* Reassembly failed before: its UDP datagram must not get through. */
 	if (d.frag) {
 		fp_inc(cn, g, rx_malformed);
@@ -702,7 +827,7 @@ static unsigned int cpns_in(void *priv, struct sk_buff *skb,
 	/* Sent by this node to itself: to a local address or looped back. */
 	local = skb->pkt_type == PACKET_LOOPBACK ||
 		(state->in && state->in->flags & IFF_LOOPBACK);
-	return open_dgram(cn, g, skb, d.thoff, family, local);
+	return open_dgram(cn, g, skb, &d, family, local);
 }
 
 static unsigned int cpns_fwd(void *priv, struct sk_buff *skb,

@@ -20,6 +20,8 @@
 #include "cpns.h"
 
 static struct kmem_cache *group_cache;
+/* The groups' works, on a queue of our own so unload can flush them. */
+static struct workqueue_struct *keys_wq;
 
 #define cn_deref(cn, p) rcu_dereference_protected(p, lockdep_is_held(&(cn)->lock))
 
@@ -143,7 +145,7 @@ static void run_deadlines(struct cpns_net *cn, struct cpns_group *g,
 		time64_t secs = next > now ? min_t(time64_t, next - now,
 						   86400) : 0;
 
-		mod_delayed_work(system_wq, &g->work, secs * HZ);
+		mod_delayed_work(keys_wq, &g->work, secs * HZ);
 	} else {
 		cancel_delayed_work(&g->work);
 	}
@@ -496,11 +498,32 @@ int __init cpns_keys_init(void)
 {
 	/* Groups are made on behalf of a namespace: charge its memcg. */
 	group_cache = KMEM_CACHE(cpns_group, SLAB_ACCOUNT);
-	return group_cache ? 0 : -ENOMEM;
+	if (!group_cache)
+		return -ENOMEM;
+	keys_wq = alloc_workqueue("cpns_keys", 0, 0);
+	if (!keys_wq) {
+		kmem_cache_destroy(group_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * cpns_keys_flush() - wait for the groups' works that are running
+ *
+ * A work queued later sees what its caller set before the flush.
+ */
+void cpns_keys_flush(void)
+{
+	flush_workqueue(keys_wq);
 }
 
 void cpns_keys_exit(void)
 {
-	/* ORDER: after rcu_barrier(), so no group_free_rcu() is pending. */
+	/*
+	 * ORDER: after the namespaces' exits, which cancel every work, and
+	 * rcu_barrier(), so no group_free_rcu() is pending.
+	 */
+	destroy_workqueue(keys_wq);
 	kmem_cache_destroy(group_cache);
 }

@@ -337,8 +337,12 @@ err:
 
 /*
  * Set before the family goes: a group's work may still retire a key
- * until its namespace's exit cancels it, and must not multicast to a
- * group id the core may already have handed to another family.
+ * until its namespace's exit cancels it, and the fast path may still
+ * miss one, and neither may multicast to a group id the core may already
+ * have handed to another family.  Senders check it and send in one
+ * stretch: handlers before genl_unregister_family() returns, works
+ * before cpns_keys_flush() does, and the fast path inside the RCU
+ * read-side section its hook runs in.
  */
 static bool cpns_closing;
 
@@ -1182,6 +1186,9 @@ int __init cpns_netlink_init(void)
  */
 void cpns_netlink_exit(void)
 {
+	/* ORDER: every sender has seen the flag before the family goes. */
 	WRITE_ONCE(cpns_closing, true);
+	synchronize_rcu();
+	cpns_keys_flush();
 	genl_unregister_family(&cpns_family);
 }

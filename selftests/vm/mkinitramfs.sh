@@ -112,7 +112,7 @@ for d in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto; do
 	[ -d "$moddir/$d" ] && mkdir -p "$root$moddir/$d" &&
 		cp -r "$moddir/$d/." "$root$moddir/$d/"
 done
-mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_conntrack macsec esp4 esp6
+mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_conntrack macsec esp4 esp6 nft_dup_ipv4
 	xfrm_user xfrm_interface dummy"
 for m in $mods; do
 	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
