@@ -70,19 +70,29 @@ struct cpns_fp_totals {
 	u64 fwd_verified;
 };
 
-#define CPNS_SENDER_BITS	4
-#define CPNS_SENDERS_MAX	1024	/* senders heard per key */
+/*
+ * Replay state per key: a set-associative table, preallocated at install
+ * and charged to the installer's memory cgroup, so the fast path never
+ * allocates for it.  A sender id maps to one set of CPNS_REPLAY_WAYS
+ * entries; a new sender takes a free entry of its set, else the one heard
+ * least recently.  The table holds CPNS_REPLAY_BUDGET bytes of entries,
+ * but no fewer than CPNS_SENDERS_MIN and no more than CPNS_SENDERS_MAX.
+ */
+#define CPNS_REPLAY_WAYS	8
+#define CPNS_REPLAY_BUDGET	16384
+#define CPNS_SENDERS_MIN	64
+#define CPNS_SENDERS_MAX	1024
 
 /**
  * struct cpns_sender - replay state of one sender under one key
- * @node: in cpns_traffic.senders
  * @id: the sender id of its datagrams
+ * @heard: jiffies (low bit set) of its last fresh datagram; 0: entry free
  * @top: highest sequence number seen
- * @bits: ring of seen sequence numbers, words of BITS_PER_LONG
+ * @bits: ring of seen sequence numbers, cpns_traffic.words long
  */
 struct cpns_sender {
-	struct hlist_node node;
 	u64 id;
+	u32 heard;
 	u32 top;
 	unsigned long bits[];
 };
@@ -92,25 +102,31 @@ struct cpns_sender {
  * @tfm: AES-256-GCM keyed with the traffic key, synchronous
  * @simd: the same with the SIMD implementation, for where
  *	crypto_simd_usable(); NULL when there is none
+ * @reqsize: bytes of an AEAD request for either, with the nonce
  * @sender: this node's random sender id under the key
  * @seq: the last sequence number this node sealed with
  * @window: replay window, packets (0: strictly increasing)
- * @lock: protects @nsenders and @senders
- * @nsenders: entries of @senders
- * @senders: replay state of every sender heard, by id: of the datagrams
- *	this node opened or forwarded (a unicast datagram is one or the
- *	other; multicast ones are not replay-checked when forwarded)
+ * @words: bitmap words of a sender's window
+ * @esize: bytes of a struct cpns_sender with its bitmap
+ * @set_bits: log2 of the number of sets
+ * @locks: one per set, taken in softirq; each protects its set's entries
+ * @table: the senders heard, sets of CPNS_REPLAY_WAYS entries: of the
+ *	datagrams this node opened or forwarded (a unicast datagram is one
+ *	or the other; multicast ones are not replay-checked when forwarded)
  * @free_work: frees this after an RCU grace period, in process context
  */
 struct cpns_traffic {
 	struct crypto_aead *tfm;
 	struct crypto_aead *simd;
+	unsigned int reqsize;
 	u64 sender;
 	atomic64_t seq;
 	u32 window;
-	spinlock_t lock;	/* senders, nsenders; taken in softirq */
-	unsigned int nsenders;
-	struct hlist_head senders[1 << CPNS_SENDER_BITS];
+	unsigned int words;
+	unsigned int esize;
+	unsigned int set_bits;
+	spinlock_t *locks;	/* one per set of @table; softirq */
+	u8 *table;
 	struct rcu_work free_work;
 };
 
@@ -228,6 +244,9 @@ struct crypto_aead;
 struct crypto_shash;
 
 #define CPNS_SEL_BITS	6
+/* Groups with a traffic selector per namespace: fastpath.c, sel_max(). */
+#define CPNS_SEL_GROUPS_MAX		1024
+#define CPNS_SEL_GROUPS_MAX_USERNS	16
 
 /**
  * struct cpns_net - per network namespace state
@@ -345,7 +364,8 @@ void cpns_traffic_free(struct cpns_traffic *tr);
 void cpns_traffic_aead(char name[CRYPTO_MAX_ALG_NAME]);
 int cpns_traffic_seal(struct cpns_traffic *tr, u8 *wire, unsigned int len);
 int cpns_traffic_open(struct cpns_traffic *tr, u8 *wire, unsigned int len);
-int cpns_traffic_verify(struct cpns_traffic *tr, const u8 *wire,
+int cpns_traffic_verify(struct cpns_traffic *tr, struct sk_buff *skb,
+			unsigned int off, const struct cpns_wire_hdr *h,
 			unsigned int len);
 int cpns_traffic_replay(struct cpns_traffic *tr, u64 sender, u32 seq);
 int cpns_traffic_init(void);
@@ -354,7 +374,8 @@ void cpns_traffic_exit(void);
 /* fastpath.c */
 int cpns_fastpath_net_init(struct cpns_net *cn);
 void cpns_fastpath_net_exit(struct cpns_net *cn);
-int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g);
+int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g,
+		     struct netlink_ext_ack *extack);
 void cpns_sel_link(struct cpns_net *cn, struct cpns_group *g);
 void cpns_sel_del(struct cpns_net *cn, struct cpns_group *g);
 void cpns_fp_stats_sum(struct cpns_fp_stats __percpu *fp,

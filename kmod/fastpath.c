@@ -569,7 +569,7 @@ static unsigned int open_dgram(struct cpns_net *cn, struct cpns_group *g,
  * edge.  A GSO datagram goes or stops whole.  Multicast and broadcast
  * routing pass one datagram through FORWARD once per interface it goes
  * out of, so for @group_addr only the tag is checked; the receivers
- * check for replay.
+ * check for replay.  The datagram is only read, never made writable.
  */
 static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 				 struct sk_buff *skb, unsigned int thoff,
@@ -578,10 +578,16 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 	unsigned int head = thoff + sizeof(struct udphdr);
 	unsigned int total, seg, in, len, n = 0;
 	const struct cpns_wire_hdr *h;
+	struct cpns_wire_hdr _h;
 	struct cpns_key *k;
 	int ret;
 
-	if (skb_linearize(skb)) {
+	/*
+	 * Units are read where they lie, a page fragment or many: only a
+	 * frag list (more pieces than one scatterlist holds) is made linear.
+	 */
+	if ((skb_has_frag_list(skb) && skb_linearize(skb)) ||
+	    !pskb_may_pull(skb, head)) {
 		rx_refused(cn, g, -ENOMEM);
 		return NF_DROP;
 	}
@@ -590,11 +596,16 @@ static unsigned int verify_dgram(struct cpns_net *cn, struct cpns_group *g,
 		return NF_DROP;
 	for (in = 0; in < total; in += len) {
 		len = min(seg, total - in);
-		h = (const struct cpns_wire_hdr *)(skb->data + head + in);
+		h = len < UNIT_OVERHEAD ? NULL :
+		    skb_header_pointer(skb, head + in, sizeof(_h), &_h);
+		if (!h) {
+			fp_inc(cn, g, rx_malformed);
+			return NF_DROP;
+		}
 		k = wire_key(cn, g, h, len);
 		if (!k)
 			return NF_DROP;
-		ret = cpns_traffic_verify(k->tr, (const u8 *)h,
+		ret = cpns_traffic_verify(k->tr, skb, head + in, h,
 					  len - HDR_LEN);
 		if (!ret && !group_addr)
 			ret = cpns_traffic_replay(k->tr,
@@ -940,24 +951,57 @@ static struct hlist_head *sel_head(struct cpns_net *cn,
 	return s->dport ? &cn->sel_hash[sel_hash(s->dport)] : &cn->sel_any;
 }
 
+/*
+ * Groups with a selector per namespace.  Their keys' AEAD transforms
+ * (about 7 KiB a key, two keys a group, more while retired ones wait for
+ * a grace period) are allocated by the crypto API, which charges no
+ * memory cgroup; everything else a group and its keys hold is charged.
+ * A namespace owned by a user namespace other than the initial one
+ * (unshare -Urn by any user) gets few, so that what it makes the kernel
+ * allocate uncharged stays on the order of the namespace's own cost.
+ */
+static unsigned int sel_max(const struct cpns_net *cn)
+{
+	return cn->net->user_ns == &init_user_ns ? CPNS_SEL_GROUPS_MAX :
+						  CPNS_SEL_GROUPS_MAX_USERNS;
+}
+
 /**
  * cpns_sel_prepare() - what a new group's selector needs before it is live
  * @cn: the namespace, locked
  * @g: the group, not yet visible; @g->sel.family is set
+ * @extack: why it was refused
  *
- * Return: 0, -EADDRINUSE when another group has the same selector, -ENOMEM,
- * or the error of registering the hooks.
+ * Return: 0, -EADDRINUSE when another group has the same selector,
+ * -ENOSPC when the namespace has as many groups with a selector as it
+ * may, -ENOMEM, or the error of registering the hooks.
  */
-int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g)
+int cpns_sel_prepare(struct cpns_net *cn, struct cpns_group *g,
+		     struct netlink_ext_ack *extack)
 {
 	struct cpns_group *o;
 	int ret;
 
 	lockdep_assert_held(&cn->lock);
 
+	if (cn->nsel >= sel_max(cn)) {
+		if (sel_max(cn) == CPNS_SEL_GROUPS_MAX)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "too many Service Groups with a traffic selector in this namespace (limit "
+					   __stringify(CPNS_SEL_GROUPS_MAX) ")");
+		else
+			NL_SET_ERR_MSG_MOD(extack,
+					   "too many Service Groups with a traffic selector in a namespace of a user namespace (limit "
+					   __stringify(CPNS_SEL_GROUPS_MAX_USERNS) ")");
+		return -ENOSPC;
+	}
+
 	hlist_for_each_entry(o, sel_head(cn, &g->sel), sel_node)
-		if (sel_same(&o->sel, &g->sel))
+		if (sel_same(&o->sel, &g->sel)) {
+			NL_SET_ERR_MSG_MOD(extack,
+					   "another Service Group has this traffic selector");
 			return -EADDRINUSE;
+		}
 	g->fp = fp_stats_alloc(GFP_KERNEL_ACCOUNT);
 	if (!g->fp)
 		return -ENOMEM;

@@ -186,7 +186,8 @@ struct cpns_group *cpns_group_find(struct cpns_net *cn, u32 id)
  *
  * Return: 0, -EEXIST (the id is taken), -EADDRINUSE (another group has
  * the same traffic selector), -ENOSPC
- * (CPNS_GROUP_MAX reached), -ENOMEM, or the error of registering the
+ * (CPNS_GROUP_MAX, or the namespace's limit of groups with a selector,
+ * reached), -ENOMEM, or the error of registering the
  * fast path's hooks.
  */
 int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
@@ -220,10 +221,7 @@ int cpns_group_new(struct cpns_net *cn, const struct cpns_group_params *p,
 		goto err;
 	}
 	if (g->sel.family) {
-		ret = cpns_sel_prepare(cn, g);
-		if (ret == -EADDRINUSE)
-			NL_SET_ERR_MSG_MOD(extack,
-					   "another Service Group has this traffic selector");
+		ret = cpns_sel_prepare(cn, g, extack);
 		if (ret)
 			goto err;
 	}

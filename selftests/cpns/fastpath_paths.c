@@ -296,6 +296,63 @@ TEST_F(fp, duplicated_after_open_leaves_sealed)
 }
 
 /*
+ * A key's replay table is bounded and never refuses a sender: 1,100
+ * senders (more than the table holds) each get their datagram opened,
+ * the oldest evicted to make room, and one heard recently still has its
+ * window.
+ */
+TEST_F(fp, replay_table_evicts_oldest)
+{
+	uint8_t gk[CPNS_KEY_LEN], pkt[2048], plain[64], buf[64];
+	uint8_t *w;
+	size_t off, len;
+	ssize_t n;
+	int tx, rx, cap, inj, s, i;
+
+	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 35,
+				 gk));
+	ASSERT_EQ(0, enter("fpb"));
+	rx = udp(AF_INET, PORT);
+	cap = packet_sock("vb", 0);
+	ASSERT_LE(0, rx);
+	ASSERT_LE(0, cap);
+	ASSERT_EQ(0, enter("fpa"));
+	tx = udp(AF_INET, 0);
+	inj = packet_sock("va", 0);
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, inj);
+	memset(plain, 0x2a, sizeof(plain));
+	ASSERT_EQ(32, send_to(tx, "10.99.0.2", PORT, plain, 32));
+	ASSERT_EQ(32, recv_wait(rx, buf, sizeof(buf), 2000));
+	n = capture(cap, pkt, sizeof(pkt), &off);
+	ASSERT_EQ((ssize_t)(off + 8 + OVERHEAD + 32), n);
+	w = pkt + off + 8;
+	len = 32;
+
+	for (s = 1; s <= 1100; s++) {
+		for (i = 0; i < 8; i++)		/* sender, big-endian */
+			w[16 + i] = (uint8_t)((uint64_t)s >> (56 - 8 * i));
+		w[28] = w[29] = w[30] = 0;
+		w[31] = 1;			/* seq 1 */
+		memcpy(w + CPNS_WIRE_HDR_LEN, plain, len);
+		ASSERT_EQ(0, ref_seal(gk, w, len));
+		pkt[off + 6] = pkt[off + 7] = 0;	/* no UDP checksum */
+		ASSERT_EQ(0, inject(inj, pkt, n, 0));
+	}
+	/* The last sender again: its window is still there. */
+	ASSERT_EQ(0, inject(inj, pkt, n, 0));
+	usleep(200 * 1000);
+	EXPECT_EQ(1101, counter(&self->b, GROUP, CPNS_A_STATS_RX_OPENED));
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_RX_DROPPED));
+	EXPECT_EQ(1, counter(&self->b, GROUP, CPNS_A_STATS_RX_REPLAYED));
+	EXPECT_EQ(0, counter(&self->b, GROUP, CPNS_A_STATS_RX_AUTH_FAILED));
+	close(tx);
+	close(rx);
+	close(cap);
+	close(inj);
+}
+
+/*
  * Unload while events are being raised from every context that raises
  * them: the fast path (key missing on sends, in the sender's context),
  * the groups' works (keys retiring at their lifetime's end) and

@@ -260,6 +260,37 @@ FIXTURE_TEARDOWN(fp)
 	nlc_rmmod();
 }
 
+/*
+ * Seal @len bytes of @w in place, after its header (whose sender and
+ * sequence number the caller set), as ref_open() opens: for datagrams a
+ * test makes up.
+ */
+static inline int ref_seal(const uint8_t gk[CPNS_KEY_LEN], uint8_t *w,
+			   size_t len)
+{
+	static const char label[] = "cpns-v1 traffic";
+	uint8_t info[sizeof(label) - 1 + 12 + 1], k[32];
+	unsigned int klen = sizeof(k);
+	EVP_CIPHER_CTX *x;
+	int n, ok;
+
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, w + 4, 12);	/* group, epoch */
+	info[sizeof(info) - 1] = 1;
+	if (!HMAC(EVP_sha256(), gk, CPNS_KEY_LEN, info, sizeof(info), k, &klen))
+		return -1;
+	x = EVP_CIPHER_CTX_new();
+	ok = x && EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, k, w + 16) &&
+	     EVP_EncryptUpdate(x, NULL, &n, w, CPNS_WIRE_HDR_LEN) &&
+	     EVP_EncryptUpdate(x, w + CPNS_WIRE_HDR_LEN, &n,
+			       w + CPNS_WIRE_HDR_LEN, len) &&
+	     EVP_EncryptFinal_ex(x, w + CPNS_WIRE_HDR_LEN + n, &n) &&
+	     EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_GCM_GET_TAG, CPNS_WIRE_TAG_LEN,
+				 w + CPNS_WIRE_HDR_LEN + len);
+	EVP_CIPHER_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
 /* Both namespaces: group GROUP for @addr/@plen, port PORT. */
 static inline int both(struct nlc *a, struct nlc *b, const char *addr, int plen)
 {
