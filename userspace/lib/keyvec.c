@@ -22,7 +22,8 @@
 #include "sign.h"
 
 const char *const cpns_vec_files[] = {
-	"cs-kdf.vec", "cs-gkdk.vec", "cs-open.vec", "cs-sig.vec", NULL
+	"cs-kdf.vec", "cs-gkdk.vec", "cs-open.vec", "cs-sig.vec",
+	"fastpath.vec", NULL
 };
 
 #define GW_ID		UINT64_C(0x1122334455667788)
@@ -937,6 +938,8 @@ int cpns_vec_render(const char *name, char **out, size_t *len)
 		ret = gen_kdf(f);
 	else if (!strcmp(name, "cs-sig.vec"))
 		ret = gen_sig(f);
+	else if (!strcmp(name, "fastpath.vec"))
+		ret = cpns_vec_fastpath(f);
 	else
 		ret = CPNS_KE_INVAL;
 	if (fclose(f) && !ret)
