@@ -912,6 +912,18 @@ static int gen_sig(FILE *f)
 	m[len - 1] ^= 0x01;
 	emit_sig(f, "sig/short", pk, m, CPNS_SIG_LEN);
 	emit_sig(f, "sig/blob-truncated", pk, m + 1, len - 1);
+	free(m);
+	m = NULL;
+	/*
+	 * The shortest notification: a one-byte blob, no blob at all for the
+	 * parser, verifies; the signature layer does not look inside.
+	 */
+	ret = cpns_gkn_sign(sk, b.blob, 1, &m, &len);
+	if (ret)
+		goto out;
+	emit_sig(f, "sig/one-byte-blob", pk, m, len);
+	m[0] ^= 0x01;
+	emit_sig(f, "sig/one-byte-blob-changed", pk, m, len);
 out:
 	OPENSSL_cleanse(sk, sizeof(sk));
 	OPENSSL_cleanse(sk2, sizeof(sk2));
