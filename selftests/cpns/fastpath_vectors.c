@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The module against selftests/vectors/fastpath.vec, between two
- * namespaces joined by a veth pair.
+ * The module against selftests/vectors/fastpath.vec, between the two
+ * namespaces of fp_common.h.
  *
- * Open: the receiver "fvb" has the record's group (selector, plain key at
- * the record's epoch, default replay-window); the sender "fva" has none,
+ * Open: the receiver "fpb" has the record's group (selector, plain key at
+ * the record's epoch, default replay-window); the sender "fpa" has none,
  * so each payload leaves it as the plain UDP datagram it is.  An "ok"
  * payload must reach the socket as exactly the record's plaintext; a
  * refused one must not reach it (a sentinel datagram sealed afterwards by
@@ -16,84 +16,24 @@
  * reference (userspace/lib/wire.c) must open to what was sent, with the
  * documented header.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include "nl_common.h"
-
+#include "fp_common.h"
 #include "wire.h"
 
-#include "kselftest_harness.h"
-
-#define PORT		4100
-#define ADDR_B		"10.98.0.2"
+#define ADDR_B		"10.99.0.2"
 #define SENTINEL	UINT64_C(0x5e5e5e5e5e5e5e5e)
 #define MAXLEN		4096
-
-static int enter(const char *ns)
-{
-	char path[64];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/run/netns/%s", ns);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
 
 /* Group @id with selector ADDR_B/32 port PORT, and key @gk at @epoch. */
 static int group_keyed(struct nlc *c, uint32_t id, uint64_t epoch,
 		       const uint8_t *gk)
 {
-	struct nl_msg *m = nlc_req(c, CPNS_CMD_GROUP_NEW, 0);
-	struct nlattr *n;
-	struct in_addr a;
-
-	inet_pton(AF_INET, ADDR_B, &a);
-	nla_put_u32(m, CPNS_A_GROUP_ID, id);
-	n = nla_nest_start(m, CPNS_A_GROUP_SELECTOR);
-	n->nla_type |= NLA_F_NESTED;
-	nla_put_u16(m, CPNS_A_SELECTOR_FAMILY, AF_INET);
-	nla_put(m, CPNS_A_SELECTOR_DADDR, 4, &a);
-	nla_put_u8(m, CPNS_A_SELECTOR_PREFIX_LEN, 32);
-	nla_put_u16(m, CPNS_A_SELECTOR_DPORT, htons(PORT));
-	nla_nest_end(m, n);
-	return nlc_do(c, m) ?: nlc_key_plain(c, id, epoch, gk, -1);
-}
-
-static int udp_sock(int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET,
-				 .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd >= 0 && port && bind(fd, (struct sockaddr *)&s, sizeof(s))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return group_sel(c, id, ADDR_B, 32, PORT) ?:
+	       nlc_key_plain(c, id, epoch, gk, -1);
 }
 
 static int send_b(int fd, const void *buf, size_t len)
 {
-	struct sockaddr_in s = { .sin_family = AF_INET,
-				 .sin_port = htons(PORT) };
-
-	inet_pton(AF_INET, ADDR_B, &s.sin_addr);
-	return sendto(fd, buf, len, 0, (struct sockaddr *)&s, sizeof(s)) ==
-	       (ssize_t)len ? 0 : -1;
-}
-
-static ssize_t recv_wait(int fd, void *buf, size_t len, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, ms) != 1)
-		return -1;
-	return recv(fd, buf, len, MSG_DONTWAIT);
+	return send_to(fd, ADDR_B, PORT, buf, len) == (ssize_t)len ? 0 : -1;
 }
 
 /* The receive-side counters a record can move. */
@@ -109,44 +49,10 @@ static const struct {
 	{ "rx_dropped", CPNS_A_STATS_RX_DROPPED },
 };
 
-FIXTURE(fv) {
-	struct nlc b;		/* netlink in fvb */
-	int home;
-	int tx, rx;		/* UDP sockets in fva and fvb */
-};
-
-FIXTURE_SETUP(fv)
+/* A UDP socket in @ns, bound to @port when non-zero. */
+static int udp_in(const char *ns, int port)
 {
-	nlc_rmmod();
-	ASSERT_EQ(0, nlc_modprobe());
-	system("ip netns del fva 2>/dev/null; ip netns del fvb 2>/dev/null");
-	ASSERT_EQ(0, system("ip netns add fva && ip netns add fvb && "
-			    "ip link add xa netns fva type veth peer name xb "
-			    "netns fvb && "
-			    "ip -n fva addr add 10.98.0.1/24 dev xa && "
-			    "ip -n fvb addr add " ADDR_B "/24 dev xb && "
-			    "ip -n fva link set xa up && "
-			    "ip -n fvb link set xb up"));
-	self->home = open("/proc/self/ns/net", O_RDONLY);
-	ASSERT_LE(0, self->home);
-	ASSERT_EQ(0, enter("fva"));
-	self->tx = udp_sock(0);
-	ASSERT_LE(0, self->tx);
-	ASSERT_EQ(0, enter("fvb"));
-	self->rx = udp_sock(PORT);
-	ASSERT_LE(0, self->rx);
-	ASSERT_EQ(0, nlc_open(&self->b));
-}
-
-FIXTURE_TEARDOWN(fv)
-{
-	nlc_close(&self->b);
-	close(self->tx);
-	close(self->rx);
-	setns(self->home, CLONE_NEWNET);
-	close(self->home);
-	system("ip netns del fva; ip netns del fvb");
-	nlc_rmmod();
+	return enter(ns) ? -1 : udp(AF_INET, port);
 }
 
 struct rec {
@@ -161,8 +67,8 @@ struct rec {
  * One record through the module; returns the number of mismatches, each
  * logged.  @buf holds MAXLEN bytes.
  */
-static int run_rec(struct __test_metadata *_metadata, FIXTURE_DATA(fv) *self,
-		   const struct rec *r, uint8_t *buf)
+static int run_rec(struct __test_metadata *_metadata, struct nlc *b,
+		   int tx, int rx, const struct rec *r, uint8_t *buf)
 {
 	struct cpns_wire_params sp = { .group = r->group, .epoch = r->epoch,
 				       .sender = SENTINEL, .seq = 1 };
@@ -180,29 +86,29 @@ static int run_rec(struct __test_metadata *_metadata, FIXTURE_DATA(fv) *self,
 	} while (0)
 
 	memcpy(ref.gk, r->gk, CPNS_KEY_LEN);
-	if (group_keyed(&self->b, r->group, r->epoch, r->gk)) {
-		MISMATCH("group %u: %d %s", r->group, self->b.err,
-			 self->b.extack);
+	if (group_keyed(b, r->group, r->epoch, r->gk)) {
+		MISMATCH("group %u: %d %s", r->group, b->err,
+			 b->extack);
 		return bad;
 	}
-	if (nlc_stats(&self->b, r->group, &s0))
-		MISMATCH("STATS_GET: %d", self->b.err);
+	if (nlc_stats(b, r->group, &s0))
+		MISMATCH("STATS_GET: %d", b->err);
 	if (r->prior) {
 		moved[0]++;
 		if (cpns_wire_open(&ref, r->prior, r->prior_len, want, &wl))
 			MISMATCH("the reference refuses the prior payload");
-		if (send_b(self->tx, r->prior, r->prior_len))
+		if (send_b(tx, r->prior, r->prior_len))
 			MISMATCH("send prior: %s", strerror(errno));
-		n = recv_wait(self->rx, buf, MAXLEN, 2000);
+		n = recv_wait(rx, buf, MAXLEN, 2000);
 		if (n != (ssize_t)wl || memcmp(buf, want, wl))
 			MISMATCH("prior: socket got %zd bytes, want %zu", n,
 				 wl);
 	}
-	if (send_b(self->tx, r->payload, r->len))
+	if (send_b(tx, r->payload, r->len))
 		MISMATCH("send: %s", strerror(errno));
 	if (ok) {
 		moved[0]++;
-		n = recv_wait(self->rx, buf, MAXLEN, 2000);
+		n = recv_wait(rx, buf, MAXLEN, 2000);
 		if (n != (ssize_t)r->plain_len ||
 		    memcmp(buf, r->plain, r->plain_len))
 			MISMATCH("socket got %zd bytes, want the %zu of the "
@@ -215,14 +121,14 @@ static int run_rec(struct __test_metadata *_metadata, FIXTURE_DATA(fv) *self,
 		moved[0]++;
 		if (cpns_wire_seal(r->gk, &sp, (const uint8_t *)"sentinel", 8,
 				   sent) ||
-		    send_b(self->tx, sent, 8 + CPNS_WIRE_OVERHEAD))
+		    send_b(tx, sent, 8 + CPNS_WIRE_OVERHEAD))
 			MISMATCH("sentinel not sent");
-		n = recv_wait(self->rx, buf, MAXLEN, 2000);
+		n = recv_wait(rx, buf, MAXLEN, 2000);
 		if (n != 8 || memcmp(buf, "sentinel", 8))
 			MISMATCH("socket got %zd bytes before the sentinel", n);
 	}
-	if (nlc_stats(&self->b, r->group, &s1)) {
-		MISMATCH("STATS_GET: %d", self->b.err);
+	if (nlc_stats(b, r->group, &s1)) {
+		MISMATCH("STATS_GET: %d", b->err);
 	} else {
 		for (i = 0; i < sizeof(rx_ctr) / sizeof(rx_ctr[0]); i++) {
 			uint64_t d = s1.v[rx_ctr[i].attr] -
@@ -235,20 +141,23 @@ static int run_rec(struct __test_metadata *_metadata, FIXTURE_DATA(fv) *self,
 					 (unsigned long long)moved[i]);
 		}
 	}
-	if (nlc_group_del(&self->b, r->group))
-		MISMATCH("GROUP_DEL: %d", self->b.err);
+	if (nlc_group_del(b, r->group))
+		MISMATCH("GROUP_DEL: %d", b->err);
 	return bad;
 #undef MISMATCH
 }
 
-TEST_F_TIMEOUT(fv, open, 120)
+TEST_F_TIMEOUT(fp, vectors_open, 120)
 {
+	int tx = udp_in("fpa", 0), rx = udp_in("fpb", PORT);
 	struct cpns_vec_rec v;
 	unsigned int line = 0;
 	int n = 0, nok = 0, bad = 0;
 	uint8_t *buf = malloc(MAXLEN);
 	FILE *f = nlc_vec_open("fastpath.vec");
 
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, rx);
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, buf);
 	while (cpns_vec_next(f, &line, &v) == 1) {
@@ -277,7 +186,7 @@ TEST_F_TIMEOUT(fv, open, 120)
 			TH_LOG("%s: ok without plaintext", r.name);
 			bad++;
 		} else {
-			bad += run_rec(_metadata, self, &r, buf);
+			bad += run_rec(_metadata, &self->b, tx, rx, &r, buf);
 			nok += !strcmp(r.result, "ok");
 		}
 		n++;
@@ -289,6 +198,8 @@ TEST_F_TIMEOUT(fv, open, 120)
 	}
 	fclose(f);
 	free(buf);
+	close(tx);
+	close(rx);
 	nlc_note("fastpath.vec: %d records (%d open), %d mismatches", n, nok,
 		 bad);
 	EXPECT_GT(n, 25);
@@ -296,19 +207,21 @@ TEST_F_TIMEOUT(fv, open, 120)
 }
 
 /* The module seals; the receiver has no group and gets the payload. */
-TEST_F(fv, seal)
+TEST_F(fp, vectors_seal)
 {
 	static const size_t lens[] = { 0, 1, 33, 1428, 3000 };
+	int tx = udp_in("fpa", 0), rx = udp_in("fpb", PORT);
 	struct cpns_wire_rx ref = { .group = 1, .epoch = 1, .window = 64 };
 	uint8_t *pt = malloc(MAXLEN), *w = malloc(MAXLEN), *out = malloc(MAXLEN);
 	struct cpns_vec_rec v;
 	struct nlc_stats s;
-	struct nlc a;
 	uint64_t sender = 0;
 	size_t i, ol, gl;
 	uint8_t *gk;
 	ssize_t n;
 
+	ASSERT_LE(0, tx);
+	ASSERT_LE(0, rx);
 	ASSERT_NE(NULL, pt);
 	ASSERT_NE(NULL, w);
 	ASSERT_NE(NULL, out);
@@ -318,14 +231,12 @@ TEST_F(fv, seal)
 	ASSERT_NE(NULL, gk);
 	ASSERT_EQ(CPNS_KEY_LEN, gl);
 	memcpy(ref.gk, gk, gl);
-	ASSERT_EQ(0, enter("fva"));
-	ASSERT_EQ(0, nlc_open(&a));
-	ASSERT_EQ(0, group_keyed(&a, 1, 1, gk));
+	ASSERT_EQ(0, group_keyed(&self->a, 1, 1, gk));
 
 	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
 		memset(pt, 0xa0 + i, lens[i]);
-		ASSERT_EQ(0, send_b(self->tx, pt, lens[i]));
-		n = recv_wait(self->rx, w, MAXLEN, 2000);
+		ASSERT_EQ(0, send_b(tx, pt, lens[i]));
+		n = recv_wait(rx, w, MAXLEN, 2000);
 		ASSERT_EQ((ssize_t)(lens[i] + CPNS_WIRE_OVERHEAD), n);
 		/* The documented header: version, flags, reserved, ids. */
 		EXPECT_EQ(CPNS_WIRE_VERSION, w[0]);
@@ -342,11 +253,11 @@ TEST_F(fv, seal)
 		ASSERT_EQ(lens[i], ol);
 		EXPECT_EQ(0, memcmp(out, pt, ol));
 	}
-	ASSERT_EQ(0, nlc_stats(&a, 1, &s));
+	ASSERT_EQ(0, nlc_stats(&self->a, 1, &s));
 	EXPECT_EQ(i, s.v[CPNS_A_STATS_TX_SEALED]);
 	nlc_note("seal: %zu datagrams opened by the host reference", i);
-	nlc_close(&a);
-	enter("fvb");
+	close(tx);
+	close(rx);
 	free(gk);
 	cpns_vec_rec_free(&v);
 	free(pt);
