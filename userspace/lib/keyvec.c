@@ -22,7 +22,8 @@
 #include "sign.h"
 
 const char *const cpns_vec_files[] = {
-	"cs-kdf.vec", "cs-gkdk.vec", "cs-open.vec", "cs-sig.vec", NULL
+	"cs-kdf.vec", "cs-gkdk.vec", "cs-open.vec", "cs-sig.vec",
+	"fastpath.vec", NULL
 };
 
 #define GW_ID		UINT64_C(0x1122334455667788)
@@ -237,9 +238,10 @@ static const struct vcase *find_case(const char *name)
 
 /* ---- cs-open.vec ---------------------------------------------------- */
 
-static int emit_open(FILE *f, const char *name, const struct built *b,
-		     const struct cpns_gkdk *g, const uint8_t *blob,
-		     size_t len, const struct cpns_gk_expect *x, int want)
+static int emit_open_note(FILE *f, const char *name, const struct built *b,
+			  const struct cpns_gkdk *g, const uint8_t *blob,
+			  size_t len, const struct cpns_gk_expect *x, int want,
+			  const char *note)
 {
 	uint8_t enc[CPNS_GKDK_MAX_LEN], gk[CPNS_KEY_LEN], fp[CPNS_FP_LEN];
 	struct cpns_gk_view v;
@@ -276,6 +278,8 @@ static int emit_open(FILE *f, const char *name, const struct built *b,
 		put_u64(f, "expect_min_epoch", x->min_epoch);
 	if (x && (x->flags & CPNS_GKX_TIME))
 		put_u64(f, "now", x->now);
+	if (note)
+		fputs(note, f);
 	fprintf(f, "result = %s\n", cpns_kerr_name(want));
 	if (!want) {
 		put_hex(f, "gk", gk, sizeof(gk));
@@ -292,6 +296,13 @@ out:
 	OPENSSL_cleanse(enc, sizeof(enc));
 	OPENSSL_cleanse(gk, sizeof(gk));
 	return ret;
+}
+
+static int emit_open(FILE *f, const char *name, const struct built *b,
+		     const struct cpns_gkdk *g, const uint8_t *blob,
+		     size_t len, const struct cpns_gk_expect *x, int want)
+{
+	return emit_open_note(f, name, b, g, blob, len, x, want, NULL);
 }
 
 static int is_member(const struct built *b, uint32_t slot)
@@ -370,6 +381,9 @@ static const struct tamper tampers[] = {
 	{ "order", 0, 67, 0, 14, 0, CPNS_KE_COVER_ORDER },
 	{ "overlap", 0, 71, 0, 2, 0, CPNS_KE_COVER_OVERLAP },
 	{ "descendant", 0, 71, 0, 5, 0, CPNS_KE_COVER_OVERLAP },
+	/* Ancestors of the previous entry: the first slot decides. */
+	{ "ancestor-same-first", 0, 71, 0, 1, 0, CPNS_KE_COVER_OVERLAP },
+	{ "ancestor-earlier", 0, 75, 0, 3, 0, CPNS_KE_COVER_ORDER },
 	{ "not-minimal", 0, 67, 0, 12, 0, CPNS_KE_COVER_NOT_MINIMAL },
 	{ "cover-moved", 4, 71, 0, 12, 0, CPNS_KE_WRAP_AUTH },
 	{ "cover-dropped", 5, 71, 0, 12, 0, CPNS_KE_NOT_MEMBER },
@@ -475,6 +489,207 @@ out:
 	return ret;
 }
 
+/*
+ * Two faults per record, in checks next to each other in the documented
+ * order (keys.rst, "Decrypting"): the earlier check's result is the
+ * record's, so an implementation that makes the later check first gives
+ * the other fault's result.  Each fault is also tried alone here, and the
+ * generator refuses a pair unless each alone gives its own, different,
+ * result (selftests/vectors/README, "Check order").
+ */
+struct fault {
+	int nbytes;		/* 0 or 1 byte edit */
+	int off;
+	uint8_t xor;		/* 0: set to @set */
+	uint8_t set;
+	int resize;
+	uint64_t gw_xor;	/* GKDK changes */
+	uint32_t set_xor;
+	unsigned int height;
+	int probe;		/* > 0: another GKDK of the case */
+	uint32_t xflags;	/* caller's expectations */
+	uint32_t group;
+	uint64_t min_epoch;
+	uint64_t now;
+};
+
+#define F_BYTE(o, v)	{ .nbytes = 1, .off = (o), .set = (v) }
+#define F_XOR(o, v)	{ .nbytes = 1, .off = (o), .xor = (v) }
+
+static const struct fault
+	f_short = { .resize = -(316 - 63) },
+	f_version = F_BYTE(0, 2),
+	f_scheme = F_BYTE(1, 9),
+	f_height0 = F_BYTE(2, 0),
+	f_height21 = F_BYTE(2, 21),
+	f_reserved = F_BYTE(3, 1),
+	f_lifetime = F_BYTE(44, 0),
+	f_count0 = F_BYTE(23, 0),
+	f_trailing = { .resize = 1 },
+	f_truncated = { .resize = -1 },
+	f_order = F_BYTE(67, 14),	/* entry 0: 14, before 13 */
+	f_overlap1 = F_BYTE(71, 5),	/* entry 1: 5, inside 2 */
+	f_range2 = F_BYTE(75, 16),	/* entry 2: 16, outside h = 3 */
+	f_minimal1 = F_BYTE(71, 3),	/* entry 1: 3, sibling of 2 */
+	f_order2 = F_BYTE(75, 5),	/* entry 2: 5, slots 2-3 */
+	f_gateway = { .gw_xor = 1 },
+	f_keyset = { .set_xor = 1 },
+	f_gkheight = { .height = 4 },
+	f_group = { .xflags = CPNS_GKX_GROUP, .group = GROUP_ID + 1 },
+	f_stale = { .xflags = CPNS_GKX_EPOCH, .min_epoch = EPOCH + 1 },
+	f_early = { .xflags = CPNS_GKX_TIME, .now = T0 - 1 },
+	f_late = { .xflags = CPNS_GKX_TIME, .now = T0 + LIFE },
+	f_outsider = { .probe = 4 },	/* slot 4 is no member */
+	f_wrap = F_XOR(135, 0x80),	/* slot 0's wrap tag */
+	f_seal = F_XOR(-1, 0x01);	/* the seal's tag */
+
+static const struct order_pair {
+	const char *name;
+	const struct fault *a, *b;	/* a is checked first */
+	int want_a, want_b;
+} order_pairs[] = {
+	{ "truncated+version", &f_short, &f_version,
+	  CPNS_KE_TRUNCATED, CPNS_KE_VERSION },
+	{ "version+scheme", &f_version, &f_scheme,
+	  CPNS_KE_VERSION, CPNS_KE_SCHEME },
+	{ "scheme+height", &f_scheme, &f_height0,
+	  CPNS_KE_SCHEME, CPNS_KE_HEIGHT },
+	{ "height+reserved", &f_height21, &f_reserved,
+	  CPNS_KE_HEIGHT, CPNS_KE_RESERVED },
+	{ "reserved+lifetime", &f_reserved, &f_lifetime,
+	  CPNS_KE_RESERVED, CPNS_KE_LIFETIME },
+	{ "lifetime+count", &f_lifetime, &f_count0,
+	  CPNS_KE_LIFETIME, CPNS_KE_COUNT },
+	{ "count+length", &f_count0, &f_trailing,
+	  CPNS_KE_COUNT, CPNS_KE_TRAILING },
+	{ "length+cover", &f_truncated, &f_order,
+	  CPNS_KE_TRUNCATED, CPNS_KE_COVER_ORDER },
+	{ "cover-entry+node-range", &f_overlap1, &f_range2,
+	  CPNS_KE_COVER_OVERLAP, CPNS_KE_NODE_RANGE },
+	{ "cover-entry+order", &f_minimal1, &f_order2,
+	  CPNS_KE_COVER_NOT_MINIMAL, CPNS_KE_COVER_ORDER },
+	{ "cover+gateway", &f_order, &f_gateway,
+	  CPNS_KE_COVER_ORDER, CPNS_KE_GKDK_GATEWAY },
+	{ "gateway+keyset", &f_gateway, &f_keyset,
+	  CPNS_KE_GKDK_GATEWAY, CPNS_KE_GKDK_KEYSET },
+	{ "keyset+height", &f_keyset, &f_gkheight,
+	  CPNS_KE_GKDK_KEYSET, CPNS_KE_GKDK_HEIGHT },
+	{ "height+group", &f_gkheight, &f_group,
+	  CPNS_KE_GKDK_HEIGHT, CPNS_KE_GROUP },
+	{ "group+stale", &f_group, &f_stale,
+	  CPNS_KE_GROUP, CPNS_KE_STALE_EPOCH },
+	{ "stale+not-yet-valid", &f_stale, &f_early,
+	  CPNS_KE_STALE_EPOCH, CPNS_KE_NOT_YET_VALID },
+	{ "stale+expired", &f_stale, &f_late,
+	  CPNS_KE_STALE_EPOCH, CPNS_KE_EXPIRED },
+	{ "not-yet-valid+not-member", &f_early, &f_outsider,
+	  CPNS_KE_NOT_YET_VALID, CPNS_KE_NOT_MEMBER },
+	{ "expired+not-member", &f_late, &f_outsider,
+	  CPNS_KE_EXPIRED, CPNS_KE_NOT_MEMBER },
+	{ "wrap+seal", &f_wrap, &f_seal,
+	  CPNS_KE_WRAP_AUTH, CPNS_KE_SEAL_AUTH },
+};
+
+/* Apply @f to the blob copy @t (length *@len), GKDK @g, expectations @x. */
+static void fault_apply(const struct fault *f, const struct built *b,
+			uint8_t *t, size_t *len, struct cpns_gkdk *g,
+			struct cpns_gk_expect *x)
+{
+	int off = f->off < 0 ? (int)b->len + f->off : f->off;
+
+	if (f->nbytes && f->xor)
+		t[off] ^= f->xor;
+	else if (f->nbytes)
+		t[off] = f->set;
+	*len += f->resize;
+	if (f->probe)
+		*g = b->g[f->probe];
+	g->gateway_id ^= f->gw_xor;
+	g->set_id ^= f->set_xor;
+	if (f->height) {
+		g->height = f->height;
+		g->nkeys = f->height + 1;
+	}
+	x->flags |= f->xflags;
+	if (f->xflags & CPNS_GKX_GROUP)
+		x->group_id = f->group;
+	if (f->xflags & CPNS_GKX_EPOCH)
+		x->min_epoch = f->min_epoch;
+	if (f->xflags & CPNS_GKX_TIME)
+		x->now = f->now;
+}
+
+/* The blob, GKDK and expectations with the faults of @fs applied. */
+static void faulted(const struct built *b, const struct fault *const *fs,
+		    int n, uint8_t *t, size_t *len, struct cpns_gkdk *g,
+		    struct cpns_gk_expect *x)
+{
+	int i;
+
+	memcpy(t, b->blob, b->len);
+	t[b->len] = 0;
+	*len = b->len;
+	*g = b->g[0];
+	memset(x, 0, sizeof(*x));
+	/* Unset expectations hold: only the faults' own ones fail. */
+	x->group_id = GROUP_ID;
+	x->min_epoch = EPOCH;
+	x->now = T0;
+	for (i = 0; i < n; i++)
+		fault_apply(fs[i], b, t, len, g, x);
+}
+
+static int gen_open_order(FILE *f)
+{
+	struct cpns_gk_expect x;
+	uint8_t *t, gk[CPNS_KEY_LEN];
+	struct cpns_gkdk g;
+	struct built b;
+	char name[96], note[96];
+	size_t i, len;
+	int ret, r;
+
+	ret = build_case(find_case("cs-h3-mixed"), &b);
+	if (ret)
+		return ret;
+	t = malloc(b.len + 1);
+	if (!t)
+		ret = CPNS_KE_NOMEM;
+	for (i = 0; !ret && i < sizeof(order_pairs) / sizeof(order_pairs[0]);
+	     i++) {
+		const struct order_pair *p = &order_pairs[i];
+		const struct fault *both[2] = { p->a, p->b };
+		int k;
+
+		/* Each fault alone gives its own result, and they differ. */
+		for (k = 0; k < 2 && !ret; k++) {
+			faulted(&b, &both[k], 1, t, &len, &g, &x);
+			r = cpns_gk_open(&g, t, len, &x, gk, NULL);
+			if (r != (k ? p->want_b : p->want_a) ||
+			    p->want_a == p->want_b) {
+				fprintf(stderr, "cpns-vectors: order/%s: fault "
+					"%d alone gives %s\n", p->name, k,
+					cpns_kerr_name(r));
+				ret = CPNS_KE_INVAL;
+			}
+			cpns_gkdk_wipe(&g);
+		}
+		if (ret)
+			break;
+		faulted(&b, both, 2, t, &len, &g, &x);
+		snprintf(name, sizeof(name), "order/%s", p->name);
+		snprintf(note, sizeof(note), "second = %s\n",
+			 cpns_kerr_name(p->want_b));
+		ret = emit_open_note(f, name, &b, &g, t, len,
+				     x.flags ? &x : NULL, p->want_a, note);
+		cpns_gkdk_wipe(&g);
+	}
+	OPENSSL_cleanse(gk, sizeof(gk));
+	free(t);
+	free_case(&b);
+	return ret;
+}
+
 static int gen_open(FILE *f)
 {
 	int ret;
@@ -485,6 +700,8 @@ static int gen_open(FILE *f)
 	ret = gen_open_cases(f);
 	if (!ret)
 		ret = gen_open_tamper(f);
+	if (!ret)
+		ret = gen_open_order(f);
 	return ret;
 }
 
@@ -695,6 +912,18 @@ static int gen_sig(FILE *f)
 	m[len - 1] ^= 0x01;
 	emit_sig(f, "sig/short", pk, m, CPNS_SIG_LEN);
 	emit_sig(f, "sig/blob-truncated", pk, m + 1, len - 1);
+	free(m);
+	m = NULL;
+	/*
+	 * The shortest notification: a one-byte blob, no blob at all for the
+	 * parser, verifies; the signature layer does not look inside.
+	 */
+	ret = cpns_gkn_sign(sk, b.blob, 1, &m, &len);
+	if (ret)
+		goto out;
+	emit_sig(f, "sig/one-byte-blob", pk, m, len);
+	m[0] ^= 0x01;
+	emit_sig(f, "sig/one-byte-blob-changed", pk, m, len);
 out:
 	OPENSSL_cleanse(sk, sizeof(sk));
 	OPENSSL_cleanse(sk2, sizeof(sk2));
@@ -721,6 +950,8 @@ int cpns_vec_render(const char *name, char **out, size_t *len)
 		ret = gen_kdf(f);
 	else if (!strcmp(name, "cs-sig.vec"))
 		ret = gen_sig(f);
+	else if (!strcmp(name, "fastpath.vec"))
+		ret = cpns_vec_fastpath(f);
 	else
 		ret = CPNS_KE_INVAL;
 	if (fclose(f) && !ret)

@@ -21,6 +21,9 @@ extern const char *const cpns_vec_files[];
  */
 int cpns_vec_render(const char *name, char **out, size_t *len);
 
+/* fastpath.vec into @f (wirevec.c). */
+int cpns_vec_fastpath(FILE *f);
+
 #define CPNS_VEC_FIELDS	32
 
 /* One record: the lines between blank lines, comments dropped. */
