@@ -55,7 +55,7 @@ int cpns_nl_resolve_family(struct mnl_socket *sock, const char *name,
  * kernel's own policies demand of requests.
  */
 struct cpns_nl_policy {
-	const char *name;		/* for messages; NULL: not expected */
+	const char *name;		/* for messages */
 	enum mnl_attr_data_type type;	/* MNL_TYPE_UNSPEC: skipped */
 	uint16_t min_len, max_len;	/* BINARY, NUL_STRING; 0: no bound */
 	const struct cpns_nl_policy_set *nested;	/* NESTED members */
