@@ -22,9 +22,9 @@ static int cmd_help(struct cpnsctl *ctl, int argc, char **argv);
 
 static const struct cpnsctl_object objects[] = {
 	{ "info", cmd_info, "the module's version, schemes and ciphers" },
-	{ "gkdk", cmd_gkdk, "Group Key Decryption Keys: set, del, show" },
+	{ "gkdk", cmd_gkdk, "GKDKs: set, del, show, flush, fingerprint" },
 	{ "group", cmd_group, "Service Groups: add, del, show, flush" },
-	{ "key", cmd_key, "Group Keys: add, del, show, flush" },
+	{ "key", cmd_key, "Group Keys: add, del, show, flush, fingerprint" },
 	{ "stats", cmd_stats, "counters of the namespace or of a group" },
 	{ "monitor", cmd_monitor, "print events as they happen" },
 	{ "help", cmd_help, "this help" },
