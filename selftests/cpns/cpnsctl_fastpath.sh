@@ -59,10 +59,10 @@ send 1
 check_eq "with the key, datagrams open again" "4" \
 	"$(cpnsctl -n fb -j stats group 5 | jq -r .rx_opened)"
 
-check_fails "a second group with the same selector names the argument" 1 \
+check_fails "a second group with the same selector names the argument" 2 \
 	'group add: Address already in use: cpns: another Service Group has this traffic selector \(argument "dst"\)' \
 	cpnsctl -n fa group add 6 dst 10.77.0.2/32 dport 7000
-check_fails "host bits past the prefix are refused" 1 \
+check_fails "host bits past the prefix are refused" 2 \
 	'group add: Invalid argument: cpns: selector daddr has bits set past prefix-len' \
 	cpnsctl -n fa group add 6 dst 10.77.0.2/24
 

@@ -10,7 +10,7 @@ plan 16
 cpns_unload
 modprobe_path=$(cat /proc/sys/kernel/modprobe)
 echo /bin/false >/proc/sys/kernel/modprobe
-check_fails "without the module: a clear error, status 1" 1 \
+check_fails "without the module: a clear error, status 2 (as ip for kernel errors)" 2 \
 	"not registered \(is cpns.ko loaded" cpnsctl info
 echo "$modprobe_path" >/proc/sys/kernel/modprobe
 # ...and with it on, the family alias loads it on first use.
@@ -46,10 +46,10 @@ for i in $(seq 20); do cpnsctl -n "t$i" info >/dev/null && n=$((n + 1)); done
 for i in $(seq 20); do ip netns del "t$i"; done
 check_eq "twenty namespaces created, queried and deleted" 20 "$n"
 
-check_fails "-n with an unknown namespace names it" 1 "-n nosuch: cannot open" \
+check_fails "-n with an unknown namespace names it" 2 "-n nosuch: cannot open" \
 	cpnsctl -n nosuch info
-check_fails "an unknown object is a usage error" 2 'unknown object "bogus"' cpnsctl bogus
-check_fails "an extra argument is a usage error naming it" 2 \
+check_fails "an unknown object is a usage error" 1 'unknown object "bogus"' cpnsctl bogus
+check_fails "an extra argument is a usage error naming it" 1 \
 	'unexpected argument "extra"' cpnsctl info extra
 check "pretty JSON parses" bash -c "cpnsctl -j -p info | jq -e .family_version"
 check "unload after namespace churn is clean" bash -c "rmmod cpns && ! dmesg | grep -q 'WARNING:'"

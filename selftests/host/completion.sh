@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The bash completion offers objects, commands and keywords.
+# The bash completion offers objects, commands, keywords, and the ids of
+# existing groups and GKDKs (asked of cpnsctl, in the namespace given).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/common.sh
-plan 5
+plan 13
 
 # Minimal stand-ins for bash-completion's helpers.
 _init_completion() {
@@ -16,6 +17,21 @@ _init_completion() {
 _filedir() { COMPREPLY=(FILE); }
 complete() { :; }
 . userspace/completion/cpnsctl
+
+# A stand-in for cpnsctl: what the module would list, per namespace.
+cpnsctl() {
+	echo "$*" >>"$calls"
+	case "$*" in
+	"-j group show")
+		echo '[{"id":7,"grace":30,"selector":{"dst":"10.0.0.1/32","dport":0}},{"id":12,"grace":30}]' ;;
+	"-n ns1 -j group show") echo '[{"id":41}]' ;;
+	"-j gkdk show")
+		echo '[{"gateway":"0x1122334455667788","slot":0,"height":1,"scheme":"complete-subtree","set_id":7,"fingerprint":"98371f48d2cdfd54"}]' ;;
+	*) return 2 ;;
+	esac
+}
+calls=$(mktemp)
+trap 'rm -f "$calls"' EXIT
 
 complete_words() {	# WORDS...: the completions of the last word
 	COMP_WORDS=("$@")
@@ -30,8 +46,24 @@ check_eq "objects" "info gkdk group key stats monitor help" \
 check_eq "long options" "--json" "$(complete_words cpnsctl --js)"
 check_eq "group commands after options" "add del show list flush help" \
 	"$(complete_words cpnsctl -j -n ns1 group '')"
+check_eq "group commands after ip-style options" "add del show list flush help" \
+	"$(complete_words cpnsctl -json -netns ns1 group '')"
 check_eq "key add keywords" "group epoch plain wrapped file lifetime" \
 	"$(complete_words cpnsctl key add '')"
 check_eq "file names after file" "FILE" \
 	"$(complete_words cpnsctl gkdk set file '')"
+check_eq "fingerprint of a key file" "file" \
+	"$(complete_words cpnsctl key fingerprint '')"
+check_eq "group del: the existing group ids" "7 12" \
+	"$(complete_words cpnsctl group del '')"
+check_eq "one id only" "" "$(complete_words cpnsctl group del 7 '')"
+check_eq "key show group: ids by prefix" "12" \
+	"$(complete_words cpnsctl key show group 1)"
+check_eq "ids of the namespace given with -netns" "41" \
+	"$(complete_words cpnsctl -netns ns1 stats group '')"
+check_eq "gkdk del gateway: the existing gateways" "0x1122334455667788" \
+	"$(complete_words cpnsctl gkdk del gateway '')"
+check_eq "cpnsctl was asked in JSON, in the right namespace" \
+	"-j group show,-j group show,-n ns1 -j group show,-j gkdk show" \
+	"$(paste -sd, "$calls")"
 finish

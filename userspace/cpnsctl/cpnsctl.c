@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,9 +22,9 @@ static int cmd_help(struct cpnsctl *ctl, int argc, char **argv);
 
 static const struct cpnsctl_object objects[] = {
 	{ "info", cmd_info, "the module's version, schemes and ciphers" },
-	{ "gkdk", cmd_gkdk, "Group Key Decryption Keys: set, del, show" },
+	{ "gkdk", cmd_gkdk, "GKDKs: set, del, show, flush, fingerprint" },
 	{ "group", cmd_group, "Service Groups: add, del, show, flush" },
-	{ "key", cmd_key, "Group Keys: add, del, show, flush" },
+	{ "key", cmd_key, "Group Keys: add, del, show, flush, fingerprint" },
 	{ "stats", cmd_stats, "counters of the namespace or of a group" },
 	{ "monitor", cmd_monitor, "print events as they happen" },
 	{ "help", cmd_help, "this help" },
@@ -40,8 +39,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: cpnsctl [OPTIONS] OBJECT [COMMAND [ARGS]]\n"
 		"       cpnsctl [OPTIONS] -b FILE\n"
-		"OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -n[etns] NAME |\n"
-		"             -b[atch] FILE | -V[ersion] | -h[elp] }\n"
+		"OPTIONS := { -j[son] | -p[retty] | -s[tatistics] | -t[imestamp] |\n"
+		"             -ts[hort] | -n[etns] NAME | -b[atch] FILE | -V[ersion] |\n"
+		"             -h[elp] }\n"
 		"OBJECT :=\n");
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
 		fprintf(f, "    %-8s %s\n", objects[i].name, objects[i].help);
@@ -102,7 +102,7 @@ int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
 		     const struct nlmsghdr *req,
 		     const struct cpnsctl_attrs *attrs, int err)
 {
-	const char *arg = NULL;
+	const char *arg = NULL, *bad = take_reply_error();
 	int type = 0, nest;
 
 	if (req && attrs) {
@@ -119,7 +119,9 @@ int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
 	if (line_no)
 		fprintf(stderr, "line %d: ", line_no);
 	fprintf(stderr, "%s: %s", what, strerror(-err));
-	if (ctl->nl.extack[0])
+	if (err == -EBADMSG && bad)
+		fprintf(stderr, ": malformed reply: %s", bad);
+	else if (ctl->nl.extack[0])
 		fprintf(stderr, ": %s", ctl->nl.extack);
 	if (arg)
 		fprintf(stderr, " (argument \"%s\")", arg);
@@ -247,51 +249,135 @@ static int run_batch(struct cpnsctl *ctl, const char *path)
 	return ret;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "statistics", no_argument, NULL, 's' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct cpnsctl ctl = { 0 };
-	int c, ret;
+/*
+ * The global options, matched as ip(8) matches its own: one or two dashes,
+ * then any prefix of the word, tried in this order (so "-s" is
+ * -statistics and "-t" -timestamp, as in ip).  A value is the next
+ * argument, or follows "="; "-nfoo" is no option at all rather than
+ * "-n foo" or "-n" and "foo" misread.
+ */
+enum opt_id { OPT_STATS, OPT_TIMESTAMP, OPT_TSHORT, OPT_VERSION, OPT_BATCH,
+	      OPT_JSON, OPT_PRETTY, OPT_HELP, OPT_NETNS };
 
-	while ((c = getopt_long(argc, argv, "+jpsn:b:Vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			ctl.json = true;
+static const struct {
+	const char *word;
+	enum opt_id id;
+	bool has_arg;
+} gopts[] = {
+	{ "stats", OPT_STATS, false },
+	{ "statistics", OPT_STATS, false },
+	{ "timestamp", OPT_TIMESTAMP, false },
+	{ "tshort", OPT_TSHORT, false },
+	{ "Version", OPT_VERSION, false },
+	{ "version", OPT_VERSION, false },	/* getopt's --version, kept */
+	{ "batch", OPT_BATCH, true },
+	{ "json", OPT_JSON, false },
+	{ "pretty", OPT_PRETTY, false },
+	{ "help", OPT_HELP, false },
+	{ "netns", OPT_NETNS, true },
+};
+
+#define NGOPTS (sizeof(gopts) / sizeof(gopts[0]))
+
+/* ip's matches(): @s is a non-empty prefix of @word. */
+static bool is_prefix(const char *s, size_t len, const char *word)
+{
+	return len && len <= strlen(word) && !strncmp(s, word, len);
+}
+
+/*
+ * Parse the options before OBJECT into @ctl.  Return: the number of
+ * arguments used, or -1 after a usage error, or -2 when -V or -h was
+ * handled.
+ */
+static int parse_options(struct cpnsctl *ctl, int argc, char **argv)
+{
+	const char *opt, *name, *eq, *val;
+	size_t i, len;
+	int n;
+
+	for (n = 0; n < argc && argv[n][0] == '-'; n++) {
+		opt = argv[n];
+		if (!strcmp(opt, "--"))
+			return n + 1;
+		name = opt + 1 + (opt[1] == '-');
+		eq = strchr(name, '=');
+		len = eq ? (size_t)(eq - name) : strlen(name);
+		for (i = 0; i < NGOPTS; i++)
+			if (is_prefix(name, len, gopts[i].word))
+				break;
+		if (i == NGOPTS) {
+			for (i = 0; i < NGOPTS; i++)
+				if (gopts[i].has_arg && name[0] == gopts[i].word[0])
+					break;
+			if (i < NGOPTS && len > 1)
+				cpnsctl_usage_error("unknown option \"%s\" (if -%s was meant, its value is the next argument: \"-%c VALUE\")",
+						    opt, gopts[i].word, name[0]);
+			else
+				cpnsctl_usage_error("unknown option \"%s\"", opt);
+			return -1;
+		}
+		val = NULL;
+		if (eq && !gopts[i].has_arg) {
+			cpnsctl_usage_error("option \"%s\" takes no value", opt);
+			return -1;
+		}
+		if (gopts[i].has_arg) {
+			if (eq)
+				val = eq + 1;
+			else if (n + 1 < argc)
+				val = argv[++n];
+			if (!val || !*val) {
+				cpnsctl_usage_error("option \"%s\" needs a value",
+						    opt);
+				return -1;
+			}
+		}
+		switch (gopts[i].id) {
+		case OPT_STATS:
+			ctl->stats = true;
 			break;
-		case 'p':
-			ctl.pretty = true;
+		case OPT_TIMESTAMP:
+			ctl->timestamp = CPNSCTL_TS_LONG;
 			break;
-		case 's':
-			ctl.stats = true;
+		case OPT_TSHORT:
+			ctl->timestamp = CPNSCTL_TS_SHORT;
 			break;
-		case 'n':
-			ctl.netns = optarg;
-			break;
-		case 'b':
-			ctl.batch = optarg;
-			break;
-		case 'V':
+		case OPT_VERSION:
 			printf("cpnsctl %s\n", CPNSCTL_VERSION);
-			return EXIT_OK;
-		case 'h':
+			return -2;
+		case OPT_BATCH:
+			ctl->batch = val;
+			break;
+		case OPT_JSON:
+			ctl->json = true;
+			break;
+		case OPT_PRETTY:
+			ctl->pretty = true;
+			break;
+		case OPT_HELP:
 			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
+			return -2;
+		case OPT_NETNS:
+			ctl->netns = val;
+			break;
 		}
 	}
-	argc -= optind;
-	argv += optind;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	struct cpnsctl ctl = { 0 };
+	int n, ret;
+
+	n = parse_options(&ctl, argc - 1, argv + 1);
+	if (n == -2)
+		return EXIT_OK;
+	if (n < 0)
+		return EXIT_USAGE;
+	argc -= n + 1;
+	argv += n + 1;
 	if (!ctl.batch && argc < 1) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -8,13 +8,21 @@
 
 #include "nl.h"
 
-/* Exit status, as ip(8): 0 ok, 1 the operation failed, 2 usage. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/*
+ * Exit status, as ip(8): 0 ok, 1 a syntax error (the command line or a
+ * batch line), 2 the command was understood but failed (the kernel
+ * refused it, a file or namespace could not be opened).
+ */
+enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_FAIL = 2 };
+
+/* -t: ip's "Timestamp: ..." line; -ts: an ISO 8601 prefix. */
+enum { CPNSCTL_TS_NONE, CPNSCTL_TS_LONG, CPNSCTL_TS_SHORT };
 
 struct cpnsctl {
 	bool json;
 	bool pretty;
 	bool stats;
+	int timestamp;		/* CPNSCTL_TS_* */
 	const char *netns;
 	const char *batch;
 	struct cpns_nl nl;
@@ -40,19 +48,9 @@ int cpnsctl_nl_error(struct cpnsctl *ctl, const char *what,
 int cpnsctl_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
-/*
- * What a reply's attribute must be before it is read: the kernel is
- * trusted, but a short attribute must not make us read past it.  A
- * binary with len 0 may have any length.
- */
-struct attr_check {
-	enum mnl_attr_data_type type;
-	uint16_t len;
-};
-
-int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr *nest,
-		const struct attr_check *checks, int max,
-		const struct nlattr **tb);
+int parse_reply(const struct nlmsghdr *nlh,
+		const struct cpns_nl_policy_set *pol, const struct nlattr **tb);
+const char *take_reply_error(void);
 const char *scheme_name(uint32_t scheme);
 void cpnsctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -75,9 +73,9 @@ int cmd_stats(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
 
 /* Shared by the objects that show keys and groups in several places. */
-int print_key_msg(const struct nlmsghdr *nlh, void *data);
-void print_gkdk_msg(const struct nlmsghdr *nlh);
-int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
-		      const char *indent);
+void print_key_attrs(const struct nlattr **tb);
+void print_gkdk_attrs(const struct nlattr **tb);
+void print_stats_attrs(const struct nlattr **tb, const char *first,
+		       const char *indent);
 
 #endif /* CPNSCTL_H */

@@ -45,33 +45,17 @@ static void group_usage(FILE *f)
 		"       cpnsctl group flush\n");
 }
 
-static const struct attr_check selector_checks[CPNS_A_SELECTOR_MAX + 1] = {
-	[CPNS_A_SELECTOR_FAMILY] = { MNL_TYPE_U16, 0 },
-	[CPNS_A_SELECTOR_DADDR] = { MNL_TYPE_BINARY, 0 },
-	[CPNS_A_SELECTOR_PREFIX_LEN] = { MNL_TYPE_U8, 0 },
-	[CPNS_A_SELECTOR_DPORT] = { MNL_TYPE_U16, 0 },
-};
-
-static const struct attr_check group_checks[CPNS_A_GROUP_MAX + 1] = {
-	[CPNS_A_GROUP_ID] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_GROUP_GRACE] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_GROUP_LIFETIME] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_GROUP_REPLAY_WINDOW] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_GROUP_EXPIRY_NOTICE] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_GROUP_SELECTOR] = { MNL_TYPE_NESTED, 0 },
-	[CPNS_A_GROUP_CURRENT_EPOCH] = { MNL_TYPE_U64, 0 },
-	[CPNS_A_GROUP_PREVIOUS_EPOCH] = { MNL_TYPE_U64, 0 },
-};
-
 static void print_selector(const struct nlattr *nest)
 {
+	const struct cpns_nl_policy_set *pol =
+		cpns_nl_group_policy.attrs[CPNS_A_GROUP_SELECTOR].nested;
 	const struct nlattr *tb[CPNS_A_SELECTOR_MAX + 1];
 	char addr[INET6_ADDRSTRLEN], s[INET6_ADDRSTRLEN + 8];
 	uint16_t family, dport = 0;
 	uint8_t plen = 0;
 
-	parse_attrs(NULL, nest, selector_checks, CPNS_A_SELECTOR_MAX, tb);
-	if (!tb[CPNS_A_SELECTOR_FAMILY] || !tb[CPNS_A_SELECTOR_DADDR])
+	if (cpns_nl_parse_nested(nest, pol, tb) ||
+	    !tb[CPNS_A_SELECTOR_FAMILY] || !tb[CPNS_A_SELECTOR_DADDR])
 		return;
 	family = mnl_attr_get_u16(tb[CPNS_A_SELECTOR_FAMILY]);
 	/* inet_ntop() reads 4 or 16 bytes: the attribute must have them. */
@@ -109,11 +93,8 @@ static void print_secs(const char *key, const char *label, uint32_t v,
 }
 
 /* Open the group's object and print its fields; false if not a group. */
-static bool group_fields(const struct nlmsghdr *nlh)
+static bool group_fields(const struct nlattr **tb)
 {
-	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
-
-	parse_attrs(nlh, NULL, group_checks, CPNS_A_GROUP_MAX, tb);
 	if (!tb[CPNS_A_GROUP_ID])
 		return false;
 
@@ -148,14 +129,13 @@ static bool group_fields(const struct nlmsghdr *nlh)
 
 static int group_cb(const struct nlmsghdr *nlh, void *data)
 {
-	bool *opened = data;
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
 
-	if (!group_fields(nlh))
+	(void)data;
+	if (parse_reply(nlh, &cpns_nl_group_policy, tb))
+		return MNL_CB_ERROR;
+	if (!group_fields(tb))
 		return MNL_CB_OK;
-	if (opened) {
-		*opened = true;		/* the caller adds counters, closes */
-		return MNL_CB_OK;
-	}
 	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;
@@ -318,25 +298,24 @@ struct ids {
 
 static int collect_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
 	struct ids *ids = data;
-	const struct nlattr *a;
 	uint32_t *p;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) != CPNS_A_GROUP_ID ||
-		    mnl_attr_validate(a, MNL_TYPE_U32))
-			continue;
-		if (ids->n == ids->cap) {
-			ids->cap = ids->cap ? 2 * ids->cap : 64;
-			p = realloc(ids->id, ids->cap * sizeof(*p));
-			if (!p) {
-				errno = ENOMEM;
-				return MNL_CB_ERROR;
-			}
-			ids->id = p;
+	if (parse_reply(nlh, &cpns_nl_group_policy, tb))
+		return MNL_CB_ERROR;
+	if (!tb[CPNS_A_GROUP_ID])
+		return MNL_CB_OK;
+	if (ids->n == ids->cap) {
+		ids->cap = ids->cap ? 2 * ids->cap : 64;
+		p = realloc(ids->id, ids->cap * sizeof(*p));
+		if (!p) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
 		}
-		ids->id[ids->n++] = mnl_attr_get_u32(a);
+		ids->id = p;
 	}
+	ids->id[ids->n++] = mnl_attr_get_u32(tb[CPNS_A_GROUP_ID]);
 	return MNL_CB_OK;
 }
 
@@ -355,38 +334,94 @@ static int group_ids(struct cpnsctl *ctl, const char *what, struct ids *ids)
 
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
-	(void)data;
+	const struct nlattr *tb[CPNS_A_STATS_MAX + 1];
+	const struct nlattr **group = data;	/* whose counters these are */
+
+	if (parse_reply(nlh, &cpns_nl_stats_policy, tb))
+		return MNL_CB_ERROR;
+	if (!group_fields(group))
+		return MNL_CB_OK;
 	cpns_print_open_object("stats");
-	print_stats_attrs(nlh, "\n\t", "\n\t");
+	print_stats_attrs(tb, "\n\t", "\n\t");
+	cpns_print_close_object();
+	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;
 }
 
 /*
- * One group with its counters (-s), from two requests.  In a listing
- * (@gone_ok), a group deleted since the id dump is skipped.
+ * -s: a group (its parsed reply) and its counters, printed together once
+ * both are in, so a group deleted in between prints nothing.
+ *
+ * Return: 0 or -errno (-ENOENT: the group is gone).
  */
-static int show_with_stats(struct cpnsctl *ctl, uint32_t id, bool gone_ok)
+static int with_stats(struct cpnsctl *ctl, const struct nlattr **group)
 {
 	struct nlmsghdr *req;
-	bool opened = false;
+
+	if (!group[CPNS_A_GROUP_ID])
+		return 0;
+	req = cpns_nl_request(&ctl->nl, CPNS_CMD_STATS_GET, 0);
+	mnl_attr_put_u32(req, CPNS_A_STATS_GROUP_ID,
+			 mnl_attr_get_u32(group[CPNS_A_GROUP_ID]));
+	return cpns_nl_talk(&ctl->nl, req, stats_cb, (void *)group);
+}
+
+/*
+ * One entry of the -s listing.  A group deleted since the dump is
+ * skipped, as ip skips objects that vanish while it lists them.
+ */
+static int list_stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
+	int ret;
+
+	if (parse_reply(nlh, &cpns_nl_group_policy, tb))
+		return MNL_CB_ERROR;
+	ret = with_stats(data, tb);
+	if (!ret || ret == -ENOENT)
+		return MNL_CB_OK;
+	errno = -ret;
+	return MNL_CB_ERROR;
+}
+
+/* The reply to a do request, kept past the next request. */
+static int copy_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlmsghdr **copy = data;
+
+	free(*copy);
+	*copy = malloc(nlh->nlmsg_len);
+	if (!*copy) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	memcpy(*copy, nlh, nlh->nlmsg_len);
+	return MNL_CB_OK;
+}
+
+/* One named group with its counters: its deletion meanwhile is an error. */
+static int show_with_stats(struct cpnsctl *ctl, uint32_t id)
+{
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1];
+	struct nlmsghdr *req, *reply = NULL;
 	int ret;
 
 	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, 0);
 	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, id);
-	ret = cpns_nl_talk(&ctl->nl, req, group_cb, &opened);
-	if (ret == -ENOENT && gone_ok)
-		return EXIT_OK;
-	if (ret)
+	ret = cpns_nl_talk(&ctl->nl, req, copy_cb, &reply);
+	if (ret) {
+		free(reply);
 		return cpnsctl_nl_error(ctl, "group show", req, &group_attrs,
 					ret);
-	req = cpns_nl_request(&ctl->nl, CPNS_CMD_STATS_GET, 0);
-	mnl_attr_put_u32(req, CPNS_A_STATS_GROUP_ID, id);
-	ret = cpns_nl_talk(&ctl->nl, req, stats_cb, NULL);
-	if (opened) {
-		cpns_print_text("\n");
-		cpns_print_close_object();
 	}
+	if (!reply)
+		return EXIT_OK;
+	if (parse_reply(reply, &cpns_nl_group_policy, tb))
+		ret = -errno;
+	else
+		ret = with_stats(ctl, tb);
+	free(reply);
 	if (ret)
 		return cpnsctl_nl_error(ctl, "group show", NULL, NULL, ret);
 	return EXIT_OK;
@@ -394,10 +429,8 @@ static int show_with_stats(struct cpnsctl *ctl, uint32_t id, bool gone_ok)
 
 static int group_show(struct cpnsctl *ctl, int argc, char **argv)
 {
-	struct ids ids = { 0 };
 	struct nlmsghdr *req;
 	uint32_t id;
-	size_t i;
 	int ret;
 
 	if (argc) {
@@ -407,7 +440,7 @@ static int group_show(struct cpnsctl *ctl, int argc, char **argv)
 		if (ret)
 			return ret;
 		if (ctl->stats)
-			return show_with_stats(ctl, id, false);
+			return show_with_stats(ctl, id);
 		req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, 0);
 		mnl_attr_put_u32(req, CPNS_A_GROUP_ID, id);
 		ret = cpns_nl_talk(&ctl->nl, req, group_cb, NULL);
@@ -420,20 +453,13 @@ static int group_show(struct cpnsctl *ctl, int argc, char **argv)
 	if (ret)
 		return ret;
 	cpns_print_open_array(NULL, NULL);
-	if (!ctl->stats) {
-		req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, NLM_F_DUMP);
-		ret = cpns_nl_dump(&ctl->nl, req, group_cb, NULL);
-		if (ret)
-			ret = cpnsctl_nl_error(ctl, "group show", NULL, NULL,
-					       ret);
-	} else {
-		ret = group_ids(ctl, "group show", &ids);
-		for (i = 0; !ret && i < ids.n; i++)
-			ret = show_with_stats(ctl, ids.id[i], true);
-		free(ids.id);
-	}
+	req = cpns_nl_request(&ctl->nl, CPNS_CMD_GROUP_GET, NLM_F_DUMP);
+	ret = cpns_nl_dump(&ctl->nl, req, ctl->stats ? list_stats_cb : group_cb,
+			   ctl);
 	cpns_print_close_array(NULL);
-	return ret;
+	if (ret)
+		return cpnsctl_nl_error(ctl, "group show", NULL, NULL, ret);
+	return EXIT_OK;
 }
 
 static int group_flush(struct cpnsctl *ctl, int argc, char **argv)

@@ -29,8 +29,8 @@ static void print_list(const struct nlattr *nest, const char *key,
 
 	cpns_print_open_array(key, label);
 	mnl_attr_for_each_nested(a, nest) {
-		if (mnl_attr_get_type(a) != CPNS_A_LIST_ITEM ||
-		    mnl_attr_validate(a, MNL_TYPE_U32))
+		/* cpns_nl_parse() checked every member's size. */
+		if (mnl_attr_get_type(a) != CPNS_A_LIST_ITEM)
 			continue;
 		if (!first)
 			cpns_print_text(" ");
@@ -42,20 +42,11 @@ static void print_list(const struct nlattr *nest, const char *key,
 
 static int info_cb(const struct nlmsghdr *nlh, void *data)
 {
-	static const struct attr_check checks[CPNS_A_INFO_MAX + 1] = {
-		[CPNS_A_INFO_VERSION] = { MNL_TYPE_NUL_STRING, 0 },
-		[CPNS_A_INFO_FAMILY_VERSION] = { MNL_TYPE_U32, 0 },
-		[CPNS_A_INFO_SCHEMES] = { MNL_TYPE_NESTED, 0 },
-		[CPNS_A_INFO_CIPHERS] = { MNL_TYPE_NESTED, 0 },
-		[CPNS_A_INFO_MAX_TREE_HEIGHT] = { MNL_TYPE_U32, 0 },
-		[CPNS_A_INFO_NETNS_COOKIE] = { MNL_TYPE_U64, 0 },
-		[CPNS_A_INFO_FASTPATH_AEAD] = { MNL_TYPE_NUL_STRING, 0 },
-	};
 	const struct nlattr *tb[CPNS_A_INFO_MAX + 1];
 
 	(void)data;
-	parse_attrs(nlh, NULL, checks, CPNS_A_INFO_MAX, tb);
-
+	if (parse_reply(nlh, &cpns_nl_info_policy, tb))
+		return MNL_CB_ERROR;
 	cpns_print_open_object(NULL);
 	if (tb[CPNS_A_INFO_VERSION])
 		cpns_print_string("version", "version %s\n",

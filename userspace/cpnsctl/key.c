@@ -7,6 +7,7 @@
  *   key del group ID epoch EPOCH
  *   key { show | list } [ group ID [ epoch EPOCH ] ]
  *   key flush [ group ID ]
+ *   key fingerprint file PATH|-
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "cpnsctl.h"
+#include "gkblob.h"
 #include "print.h"
 
 static const char *const key_names[CPNS_A_KEY_MAX + 1] = {
@@ -41,6 +43,7 @@ static void key_usage(FILE *f)
 		"       cpnsctl key del group ID epoch EPOCH\n"
 		"       cpnsctl key { show | list } [ group ID [ epoch EPOCH ] ]\n"
 		"       cpnsctl key flush [ group ID ]\n"
+		"       cpnsctl key fingerprint file PATH|-\n"
 		"Key bytes are read from files (or stdin), never from the command line.\n");
 }
 
@@ -69,31 +72,12 @@ static const char *source_name(uint32_t s)
 }
 
 /**
- * print_key_msg() - print one key (a KEY_GET reply or a key event)
- * @nlh: the message
- * @data: unused
- *
- * Return: MNL_CB_OK.
+ * print_key_attrs() - print one key (a KEY_GET reply or a key event)
+ * @tb: its attributes, from parse_reply() with cpns_nl_key_policy
  */
-static const struct attr_check key_checks[CPNS_A_KEY_MAX + 1] = {
-	[CPNS_A_KEY_GROUP_ID] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_KEY_EPOCH] = { MNL_TYPE_U64, 0 },
-	[CPNS_A_KEY_STATE] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_KEY_SOURCE] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_KEY_INSTALLED] = { MNL_TYPE_U64, 0 },
-	[CPNS_A_KEY_EXPIRES] = { MNL_TYPE_U64, 0 },
-	[CPNS_A_KEY_FINGERPRINT] = { MNL_TYPE_BINARY, CPNS_FINGERPRINT_LEN },
-	[CPNS_A_KEY_RETIRE_REASON] = { MNL_TYPE_U32, 0 },
-	[CPNS_A_KEY_GATEWAY_ID] = { MNL_TYPE_U64, 0 },
-};
-
-int print_key_msg(const struct nlmsghdr *nlh, void *data)
+void print_key_attrs(const struct nlattr **tb)
 {
-	const struct nlattr *tb[CPNS_A_KEY_MAX + 1];
 	char gw[24];
-
-	(void)data;
-	parse_attrs(nlh, NULL, key_checks, CPNS_A_KEY_MAX, tb);
 
 	if (tb[CPNS_A_KEY_GROUP_ID])
 		cpns_print_uint("group", "group %" PRIu64,
@@ -125,13 +109,17 @@ int print_key_msg(const struct nlmsghdr *nlh, void *data)
 		print_remaining("expires_in", " (in %s)",
 				mnl_attr_get_u64(tb[CPNS_A_KEY_EXPIRES]));
 	}
-	return MNL_CB_OK;
 }
 
 static int key_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[CPNS_A_KEY_MAX + 1];
+
+	(void)data;
+	if (parse_reply(nlh, &cpns_nl_key_policy, tb))
+		return MNL_CB_ERROR;
 	cpns_print_open_object(NULL);
-	print_key_msg(nlh, data);
+	print_key_attrs(tb);
 	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;
@@ -351,7 +339,8 @@ static int collect_cb(const struct nlmsghdr *nlh, void *data)
 	uint64_t epoch;
 	void *p;
 
-	parse_attrs(nlh, NULL, key_checks, CPNS_A_KEY_MAX, tb);
+	if (parse_reply(nlh, &cpns_nl_key_policy, tb))
+		return MNL_CB_ERROR;
 	if (!tb[CPNS_A_KEY_GROUP_ID] || !tb[CPNS_A_KEY_EPOCH])
 		return MNL_CB_OK;
 	group = mnl_attr_get_u32(tb[CPNS_A_KEY_GROUP_ID]);
@@ -394,6 +383,41 @@ static int key_flush(struct cpnsctl *ctl, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * The fingerprint key show gives of the plain Group Key in a file, from
+ * the module's formula (kmod/keys.c), without installing it.
+ */
+static int key_fingerprint(struct cpnsctl *ctl, int argc, char **argv)
+{
+	/* Room to tell a wrong file's size, e.g. a wrapped key's. */
+	uint8_t key[1024], fp[CPNS_FP_LEN];
+	size_t len;
+	int ret;
+
+	if (argc != 2 || strcmp(argv[0], "file"))
+		return cpnsctl_usage_error("key fingerprint: expected \"file PATH\" (of a plain Group Key)");
+	if (!strcmp(argv[1], "-") && ctl->batch && !strcmp(ctl->batch, "-"))
+		return cpnsctl_usage_error("key fingerprint: \"file -\": standard input is the batch");
+	if (read_secret("file", argv[1], key, sizeof(key), &len))
+		return EXIT_FAIL;
+	if (len != CPNS_KEY_LEN) {
+		OPENSSL_cleanse(key, sizeof(key));
+		cpnsctl_err("key fingerprint: file %s: %zu bytes, a plain Group Key has %d",
+			    argv[1], len, CPNS_KEY_LEN);
+		return EXIT_FAIL;
+	}
+	ret = cpns_gk_fingerprint(key, fp);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (ret) {
+		cpnsctl_err("key fingerprint: SHA-256 failed");
+		return EXIT_FAIL;
+	}
+	cpns_print_open_object(NULL);
+	print_fingerprint("fingerprint", "fingerprint %s\n", fp, sizeof(fp));
+	cpns_print_close_object();
+	return EXIT_OK;
+}
+
 int cmd_key(struct cpnsctl *ctl, int argc, char **argv)
 {
 	if (!argc || !strcmp(argv[0], "show") || !strcmp(argv[0], "list"))
@@ -404,6 +428,8 @@ int cmd_key(struct cpnsctl *ctl, int argc, char **argv)
 		return key_del(ctl, argc - 1, argv + 1);
 	if (!strcmp(argv[0], "flush"))
 		return key_flush(ctl, argc - 1, argv + 1);
+	if (!strcmp(argv[0], "fingerprint"))
+		return key_fingerprint(ctl, argc - 1, argv + 1);
 	if (!strcmp(argv[0], "help")) {
 		key_usage(stdout);
 		return EXIT_OK;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpnsctl monitor: print the module's events as they happen, like
- * ip monitor, until interrupted.
+ * ip monitor, until interrupted; -t and -ts stamp them as ip -t and
+ * ip -ts do.
  *
  *   monitor [ all | key | gkdk | installed | retired | expiring |
  *             missing | gkdk-set | gkdk-del ]...
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <linux/genetlink.h>
 #include <linux/cpns.h>
 
@@ -56,11 +58,50 @@ static const char *reason_name(uint32_t r)
 	       "unknown";
 }
 
+struct monitor {
+	bool want[NEVENTS];
+	int timestamp;		/* CPNSCTL_TS_* */
+};
+
+/*
+ * When the event was read, in ip's forms (local time): -t a line
+ * "Timestamp: Sun Nov 29 09:48:01 2026 123456 usec" before the event,
+ * -ts a prefix "[2026-11-29T09:48:01.123456] ".  JSON: Unix seconds with
+ * six decimals, either way.
+ */
+static void print_timestamp(int mode)
+{
+	struct timespec ts;
+	struct tm tm;
+	char s[64];
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (cpns_print_is_json()) {
+		cpns_print_usec("timestamp", NULL,
+				(uint64_t)ts.tv_sec * 1000000 +
+				(uint64_t)ts.tv_nsec / 1000);
+		return;
+	}
+	if (!localtime_r(&ts.tv_sec, &tm))
+		return;
+	if (mode == CPNSCTL_TS_SHORT) {
+		n = strftime(s, sizeof(s), "[%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(s + n, sizeof(s) - n, ".%06ld] ", ts.tv_nsec / 1000);
+	} else {
+		n = strftime(s, sizeof(s), "Timestamp: %a %b %e %H:%M:%S %Y", &tm);
+		snprintf(s + n, sizeof(s) - n, " %ld usec\n", ts.tv_nsec / 1000);
+	}
+	cpns_print_text(s);
+}
+
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-	const bool *want = data;
-	const struct nlattr *a;
+	const struct nlattr *tb[CPNS_A_KEY_MAX + 1 > CPNS_A_GKDK_MAX + 1 ?
+				CPNS_A_KEY_MAX + 1 : CPNS_A_GKDK_MAX + 1];
+	const struct monitor *m = data;
+	bool gkdk;
 	size_t i;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*g)))
@@ -68,21 +109,29 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	for (i = 0; i < NEVENTS; i++)
 		if (events[i].cmd == g->cmd)
 			break;
-	if (i == NEVENTS || !want[i])
+	if (i == NEVENTS || !m->want[i])
 		return stop ? MNL_CB_STOP : MNL_CB_OK;
 
+	/* One bad event is reported and skipped; the next may be fine. */
+	gkdk = events[i].group[0] == 'g';
+	if (parse_reply(nlh, gkdk ? &cpns_nl_gkdk_policy : &cpns_nl_key_policy,
+			tb)) {
+		cpnsctl_err("monitor: %s event skipped: malformed: %s",
+			    events[i].name, take_reply_error());
+		return stop ? MNL_CB_STOP : MNL_CB_OK;
+	}
 	cpns_print_open_object(NULL);
+	if (m->timestamp)
+		print_timestamp(m->timestamp);
 	cpns_print_string("event", "[%s] ", events[i].name);
-	if (events[i].group[0] == 'g') {
+	if (gkdk) {
 		cpns_print_text(" ");
-		print_gkdk_msg(nlh);
+		print_gkdk_attrs(tb);
 	} else {
-		print_key_msg(nlh, NULL);
-		mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-			if (mnl_attr_get_type(a) == CPNS_A_KEY_RETIRE_REASON &&
-			    !mnl_attr_validate(a, MNL_TYPE_U32))
-				cpns_print_string("reason", " reason %s",
-						  reason_name(mnl_attr_get_u32(a)));
+		print_key_attrs(tb);
+		if (tb[CPNS_A_KEY_RETIRE_REASON])
+			cpns_print_string("reason", " reason %s",
+					  reason_name(mnl_attr_get_u32(tb[CPNS_A_KEY_RETIRE_REASON])));
 	}
 	cpns_print_text("\n");
 	cpns_print_close_object();
@@ -94,7 +143,8 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, orig;
-	bool want[NEVENTS] = { false }, any = false;
+	struct monitor m = { .timestamp = ctl->timestamp };
+	bool any = false;
 	size_t i;
 	int ret;
 
@@ -111,7 +161,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 			    !strcmp(argv[0], events[i].group) ||
 			    !strcmp(argv[0], events[i].name) ||
 			    !strcmp(argv[0], events[i].word)) {
-				want[i] = true;
+				m.want[i] = true;
 				hit = true;
 			}
 		}
@@ -122,7 +172,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 	}
 	if (!any)
 		for (i = 0; i < NEVENTS; i++)
-			want[i] = true;
+			m.want[i] = true;
 
 	ret = cpnsctl_connect(ctl);
 	if (ret)
@@ -155,7 +205,7 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv)
 			cpnsctl_err("monitor: poll: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
-		ret = cpns_nl_recv_events(&ctl->nl, event_cb, want);
+		ret = cpns_nl_recv_events(&ctl->nl, event_cb, &m);
 		if (ret == -EINTR || ret == 0)
 			continue;
 		if (ret == -ENOBUFS) {

@@ -51,29 +51,18 @@ static const struct {
 
 /**
  * print_stats_attrs() - print the counters of a STATS_GET reply
- * @nlh: the reply
+ * @tb: its attributes, from parse_reply() with cpns_nl_stats_policy
  * @first: text before the first line
  * @indent: text before each further line (e.g. "\n\t")
- *
- * Return: 0.
  */
-int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
-		      const char *indent)
+void print_stats_attrs(const struct nlattr **tb, const char *first,
+		       const char *indent)
 {
-	const struct nlattr *tb[CPNS_A_STATS_MAX + 1];
-	struct attr_check checks[CPNS_A_STATS_MAX + 1];
 	const struct nlattr *a;
 	char fmt[64];
 	bool done = false;
 	size_t i;
 
-	/* Every counter is a u64; the group id a u32. */
-	for (i = 0; i <= CPNS_A_STATS_MAX; i++)
-		checks[i] = (struct attr_check){ MNL_TYPE_U64, 0 };
-	checks[CPNS_A_STATS_UNSPEC].type = MNL_TYPE_UNSPEC;
-	checks[CPNS_A_STATS_PAD].type = MNL_TYPE_UNSPEC;
-	checks[CPNS_A_STATS_GROUP_ID].type = MNL_TYPE_U32;
-	parse_attrs(nlh, NULL, checks, CPNS_A_STATS_MAX, tb);
 	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		a = tb[counters[i].attr];
 		if (!a)
@@ -84,25 +73,23 @@ int print_stats_attrs(const struct nlmsghdr *nlh, const char *first,
 		cpns_print_uint(counters[i].json, fmt, mnl_attr_get_u64(a));
 		done = true;
 	}
-	return 0;
 }
 
 static int stats_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[CPNS_A_STATS_MAX + 1];
 	const char *first = "";
-	const struct nlattr *a;
 
 	(void)data;
+	if (parse_reply(nlh, &cpns_nl_stats_policy, tb))
+		return MNL_CB_ERROR;
 	cpns_print_open_object(NULL);
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		if (mnl_attr_get_type(a) == CPNS_A_STATS_GROUP_ID &&
-		    !mnl_attr_validate(a, MNL_TYPE_U32)) {
-			cpns_print_uint("group", "group %" PRIu64 ":",
-					mnl_attr_get_u32(a));
-			first = "\n";
-		}
+	if (tb[CPNS_A_STATS_GROUP_ID]) {
+		cpns_print_uint("group", "group %" PRIu64 ":",
+				mnl_attr_get_u32(tb[CPNS_A_STATS_GROUP_ID]));
+		first = "\n";
 	}
-	print_stats_attrs(nlh, first, "\n");
+	print_stats_attrs(tb, first, "\n");
 	cpns_print_text("\n");
 	cpns_print_close_object();
 	return MNL_CB_OK;

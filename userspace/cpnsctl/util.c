@@ -22,41 +22,39 @@
 #include "cpnsctl.h"
 #include "print.h"
 
-/**
- * parse_attrs() - index the valid attributes of a message or a nest
- * @nlh: the message (when @nest is NULL)
- * @nest: a nested attribute to parse instead, or NULL
- * @checks: per attribute type, what it must be; MNL_TYPE_UNSPEC: ignored
- * @max: highest attribute type
- * @tb: out, @max + 1 entries; an attribute that fails its check is left
- *	out, as if the kernel had not sent it
- *
- * Return: 0.
- */
-int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr *nest,
-		const struct attr_check *checks, int max,
-		const struct nlattr **tb)
-{
-	const struct nlattr *a;
-	int t;
+/* Why the last reply was refused, for the command's error message. */
+static char reply_error[256];
 
-	memset(tb, 0, (max + 1) * sizeof(*tb));
-	if (nest) {
-		mnl_attr_for_each_nested(a, nest) {
-			t = mnl_attr_get_type(a);
-			if (t <= max && checks[t].type != MNL_TYPE_UNSPEC &&
-			    !mnl_attr_validate2(a, checks[t].type, checks[t].len))
-				tb[t] = a;
-		}
+/**
+ * parse_reply() - check a reply or event against its policy, index it
+ * @nlh: the message
+ * @pol: its attribute set's policy
+ * @tb: out, @pol->max + 1 entries
+ *
+ * Nothing of a malformed message is printed: the command fails with
+ * EBADMSG and take_reply_error() says why.
+ *
+ * Return: 0, or -1 with errno EBADMSG.
+ */
+int parse_reply(const struct nlmsghdr *nlh,
+		const struct cpns_nl_policy_set *pol, const struct nlattr **tb)
+{
+	if (!cpns_nl_parse(nlh, pol, tb, reply_error, sizeof(reply_error)))
 		return 0;
-	}
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
-		t = mnl_attr_get_type(a);
-		if (t <= max && checks[t].type != MNL_TYPE_UNSPEC &&
-		    !mnl_attr_validate2(a, checks[t].type, checks[t].len))
-			tb[t] = a;
-	}
-	return 0;
+	errno = EBADMSG;
+	return -1;
+}
+
+/* The reason of the last refused reply, once; NULL if none. */
+const char *take_reply_error(void)
+{
+	static char last[sizeof(reply_error)];
+
+	if (!reply_error[0])
+		return NULL;
+	memcpy(last, reply_error, sizeof(last));
+	reply_error[0] = '\0';
+	return last;
 }
 
 const char *scheme_name(uint32_t scheme)

@@ -5,6 +5,7 @@
  * extended ack message kept for the caller to print.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -500,4 +501,253 @@ int cpns_nl_recv_events(struct cpns_nl *nl, mnl_cb_t cb, void *data)
 	if (ret == MNL_CB_ERROR)
 		return -errno ? -errno : -EIO;
 	return ret == MNL_CB_STOP ? 0 : 1;
+}
+
+/* Reply policies: what cpns.ko puts in each attribute (kmod/netlink.c). */
+#define P_U8(n)		{ .name = n, .type = MNL_TYPE_U8 }
+#define P_U16(n)	{ .name = n, .type = MNL_TYPE_U16 }
+#define P_U32(n)	{ .name = n, .type = MNL_TYPE_U32 }
+#define P_U64(n)	{ .name = n, .type = MNL_TYPE_U64 }
+#define P_STR(n)	{ .name = n, .type = MNL_TYPE_NUL_STRING }
+#define P_BIN(n, lo, hi) \
+	{ .name = n, .type = MNL_TYPE_BINARY, .min_len = lo, .max_len = hi }
+#define P_NEST(n, set)	{ .name = n, .type = MNL_TYPE_NESTED, .nested = set }
+#define SET(n, a)	{ n, a, (int)(sizeof(a) / sizeof(a[0])) - 1 }
+
+static const struct cpns_nl_policy list_attrs[CPNS_A_LIST_MAX + 1] = {
+	[CPNS_A_LIST_ITEM] = P_U32("item"),
+};
+
+static const struct cpns_nl_policy_set list_policy = SET("list", list_attrs);
+
+static const struct cpns_nl_policy info_attrs[CPNS_A_INFO_MAX + 1] = {
+	[CPNS_A_INFO_VERSION] = P_STR("version"),
+	[CPNS_A_INFO_FAMILY_VERSION] = P_U32("family-version"),
+	[CPNS_A_INFO_SCHEMES] = P_NEST("schemes", &list_policy),
+	[CPNS_A_INFO_CIPHERS] = P_NEST("ciphers", &list_policy),
+	[CPNS_A_INFO_MAX_TREE_HEIGHT] = P_U32("max-tree-height"),
+	[CPNS_A_INFO_NETNS_COOKIE] = P_U64("netns-cookie"),
+	[CPNS_A_INFO_FASTPATH_AEAD] = P_STR("fastpath-aead"),
+};
+
+const struct cpns_nl_policy_set cpns_nl_info_policy = SET("info", info_attrs);
+
+static const struct cpns_nl_policy gkdk_attrs[CPNS_A_GKDK_MAX + 1] = {
+	[CPNS_A_GKDK_GATEWAY_ID] = P_U64("gateway-id"),
+	[CPNS_A_GKDK_SCHEME] = P_U32("scheme"),
+	[CPNS_A_GKDK_HEIGHT] = P_U32("height"),
+	[CPNS_A_GKDK_SLOT] = P_U32("slot"),
+	[CPNS_A_GKDK_SET_ID] = P_U32("set-id"),
+	[CPNS_A_GKDK_FINGERPRINT] = P_BIN("fingerprint", CPNS_FINGERPRINT_LEN,
+					  CPNS_FINGERPRINT_LEN),
+};
+
+const struct cpns_nl_policy_set cpns_nl_gkdk_policy = SET("gkdk", gkdk_attrs);
+
+static const struct cpns_nl_policy selector_attrs[CPNS_A_SELECTOR_MAX + 1] = {
+	[CPNS_A_SELECTOR_FAMILY] = P_U16("family"),
+	/* 4 or 16 bytes: which one the family says, checked where read. */
+	[CPNS_A_SELECTOR_DADDR] = P_BIN("daddr", 4, 16),
+	[CPNS_A_SELECTOR_PREFIX_LEN] = P_U8("prefix-len"),
+	[CPNS_A_SELECTOR_DPORT] = P_U16("dport"),
+};
+
+static const struct cpns_nl_policy_set selector_policy =
+	SET("selector", selector_attrs);
+
+static const struct cpns_nl_policy group_attrs[CPNS_A_GROUP_MAX + 1] = {
+	[CPNS_A_GROUP_ID] = P_U32("id"),
+	[CPNS_A_GROUP_GRACE] = P_U32("grace"),
+	[CPNS_A_GROUP_LIFETIME] = P_U32("lifetime"),
+	[CPNS_A_GROUP_REPLAY_WINDOW] = P_U32("replay-window"),
+	[CPNS_A_GROUP_EXPIRY_NOTICE] = P_U32("expiry-notice"),
+	[CPNS_A_GROUP_SELECTOR] = P_NEST("selector", &selector_policy),
+	[CPNS_A_GROUP_CURRENT_EPOCH] = P_U64("current-epoch"),
+	[CPNS_A_GROUP_PREVIOUS_EPOCH] = P_U64("previous-epoch"),
+};
+
+const struct cpns_nl_policy_set cpns_nl_group_policy =
+	SET("group", group_attrs);
+
+static const struct cpns_nl_policy key_attrs[CPNS_A_KEY_MAX + 1] = {
+	[CPNS_A_KEY_GROUP_ID] = P_U32("group-id"),
+	[CPNS_A_KEY_EPOCH] = P_U64("epoch"),
+	[CPNS_A_KEY_STATE] = P_U32("state"),
+	[CPNS_A_KEY_SOURCE] = P_U32("source"),
+	[CPNS_A_KEY_INSTALLED] = P_U64("installed"),
+	[CPNS_A_KEY_EXPIRES] = P_U64("expires"),
+	[CPNS_A_KEY_FINGERPRINT] = P_BIN("fingerprint", CPNS_FINGERPRINT_LEN,
+					 CPNS_FINGERPRINT_LEN),
+	[CPNS_A_KEY_RETIRE_REASON] = P_U32("retire-reason"),
+	[CPNS_A_KEY_GATEWAY_ID] = P_U64("gateway-id"),
+};
+
+const struct cpns_nl_policy_set cpns_nl_key_policy = SET("key", key_attrs);
+
+static const struct cpns_nl_policy stats_attrs[CPNS_A_STATS_MAX + 1] = {
+	[CPNS_A_STATS_GROUP_ID] = P_U32("group-id"),
+	[CPNS_A_STATS_GROUPS] = P_U64("groups"),
+	[CPNS_A_STATS_KEYS] = P_U64("keys"),
+	[CPNS_A_STATS_GKDKS] = P_U64("gkdks"),
+	[CPNS_A_STATS_INSTALLS] = P_U64("installs"),
+	[CPNS_A_STATS_INSTALLS_REPEATED] = P_U64("installs-repeated"),
+	[CPNS_A_STATS_REFUSED_STALE] = P_U64("refused-stale"),
+	[CPNS_A_STATS_REFUSED_CONFLICT] = P_U64("refused-conflict"),
+	[CPNS_A_STATS_REFUSED_MALFORMED] = P_U64("refused-malformed"),
+	[CPNS_A_STATS_REFUSED_NO_GKDK] = P_U64("refused-no-gkdk"),
+	[CPNS_A_STATS_REFUSED_NOT_MEMBER] = P_U64("refused-not-member"),
+	[CPNS_A_STATS_REFUSED_EXPIRED] = P_U64("refused-expired"),
+	[CPNS_A_STATS_DECRYPT_FAILURES] = P_U64("decrypt-failures"),
+	[CPNS_A_STATS_RETIRED] = P_U64("retired"),
+	[CPNS_A_STATS_EXPIRIES] = P_U64("expiries"),
+	[CPNS_A_STATS_KEY_MISSING] = P_U64("key-missing"),
+	[CPNS_A_STATS_TX_SEALED] = P_U64("tx-sealed"),
+	[CPNS_A_STATS_TX_NO_KEY] = P_U64("tx-no-key"),
+	[CPNS_A_STATS_TX_DROPPED] = P_U64("tx-dropped"),
+	[CPNS_A_STATS_RX_OPENED] = P_U64("rx-opened"),
+	[CPNS_A_STATS_RX_MALFORMED] = P_U64("rx-malformed"),
+	[CPNS_A_STATS_RX_AUTH_FAILED] = P_U64("rx-auth-failed"),
+	[CPNS_A_STATS_RX_REPLAYED] = P_U64("rx-replayed"),
+	[CPNS_A_STATS_RX_DROPPED] = P_U64("rx-dropped"),
+	[CPNS_A_STATS_FWD_VERIFIED] = P_U64("fwd-verified"),
+};
+
+const struct cpns_nl_policy_set cpns_nl_stats_policy =
+	SET("stats", stats_attrs);
+
+/* Why an attribute is refused, or NULL. */
+static const char *check_attr(const struct nlattr *a,
+			      const struct cpns_nl_policy *p, char *why,
+			      size_t why_len, int depth);
+
+/*
+ * Check and index a run of attributes.  A nest's members are checked
+ * here too (with @tb NULL), so one refusal covers the whole reply.
+ */
+static int parse_stream(const void *start, int len,
+			const struct cpns_nl_policy_set *pol,
+			const struct nlattr **tb, char *why, size_t why_len,
+			int depth)
+{
+	const struct nlattr *a = start;
+	const struct cpns_nl_policy *p;
+	const char *err;
+	int t;
+
+	if (tb)
+		memset(tb, 0, ((size_t)pol->max + 1) * sizeof(*tb));
+	for (; mnl_attr_ok(a, len); len -= (int)MNL_ALIGN(a->nla_len),
+	     a = mnl_attr_next(a)) {
+		t = mnl_attr_get_type(a);
+		/* Newer modules may add attributes: skip what we do not know. */
+		if (t > pol->max || pol->attrs[t].type == MNL_TYPE_UNSPEC)
+			continue;
+		p = &pol->attrs[t];
+		err = check_attr(a, p, why, why_len, depth);
+		if (err) {
+			if (why && err != why)
+				snprintf(why, why_len,
+					 "%s attribute \"%s\" (%d) of %u bytes: %s",
+					 pol->name, p->name, t,
+					 mnl_attr_get_payload_len(a), err);
+			return -EBADMSG;
+		}
+		if (tb)
+			tb[t] = a;
+	}
+	/* A truncated attribute or trailing bytes: the kernel sends neither. */
+	if (len > 0) {
+		if (why)
+			snprintf(why, why_len,
+				 "%s attributes: %d bytes left that are no attribute",
+				 pol->name, len);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static const char *check_attr(const struct nlattr *a,
+			      const struct cpns_nl_policy *p, char *why,
+			      size_t why_len, int depth)
+{
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	switch (p->type) {
+	case MNL_TYPE_U8:
+	case MNL_TYPE_U16:
+	case MNL_TYPE_U32:
+	case MNL_TYPE_U64:
+	case MNL_TYPE_FLAG:
+		/* mnl_attr_validate() demands the type's exact size. */
+		return mnl_attr_validate(a, p->type) ? "wrong size" : NULL;
+	case MNL_TYPE_NUL_STRING:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			return "not a NUL-terminated string";
+		break;
+	case MNL_TYPE_NESTED:
+		/* Bounded: a reply nests one level; refuse silly depths. */
+		if (depth >= 4)
+			return "nested too deep";
+		if (parse_stream(mnl_attr_get_payload(a), len, p->nested, NULL,
+				 why, why_len, depth + 1))
+			return why ? why : "bad member";
+		return NULL;
+	case MNL_TYPE_BINARY:
+		break;
+	default:
+		return "unexpected type";
+	}
+	if (len < p->min_len)
+		return "too short";
+	if (p->max_len && len > p->max_len)
+		return "too long";
+	return NULL;
+}
+
+/**
+ * cpns_nl_parse() - validate a cpns message and index its attributes
+ * @nlh: a reply or an event of the cpns family
+ * @pol: the attribute set it carries
+ * @tb: out, @pol->max + 1 entries, NULL where an attribute is absent
+ * @why: out, what is wrong when refused (may be NULL)
+ * @why_len: its size
+ *
+ * Every attribute the policy knows is checked, nests to the bottom, before
+ * any is read; attributes it does not know are skipped.  On refusal @tb
+ * must not be used.
+ *
+ * Return: 0, or -EBADMSG.
+ */
+int cpns_nl_parse(const struct nlmsghdr *nlh,
+		  const struct cpns_nl_policy_set *pol,
+		  const struct nlattr **tb, char *why, size_t why_len)
+{
+	size_t hdr = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr));
+
+	if (nlh->nlmsg_len < hdr) {
+		if (why)
+			snprintf(why, why_len, "%s message of %u bytes",
+				 pol->name, nlh->nlmsg_len);
+		return -EBADMSG;
+	}
+	return parse_stream((const char *)nlh + hdr,
+			    (int)(nlh->nlmsg_len - hdr), pol, tb, why,
+			    why_len, 0);
+}
+
+/**
+ * cpns_nl_parse_nested() - index the members of a nest
+ * @nest: a nested attribute cpns_nl_parse() accepted
+ * @pol: its member policy
+ * @tb: out, @pol->max + 1 entries
+ *
+ * Return: 0, or -EBADMSG (not after cpns_nl_parse() accepted the nest).
+ */
+int cpns_nl_parse_nested(const struct nlattr *nest,
+			 const struct cpns_nl_policy_set *pol,
+			 const struct nlattr **tb)
+{
+	return parse_stream(mnl_attr_get_payload(nest),
+			    mnl_attr_get_payload_len(nest), pol, tb, NULL, 0,
+			    0);
 }

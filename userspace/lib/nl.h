@@ -47,4 +47,38 @@ int cpns_nl_resolve_family(struct mnl_socket *sock, const char *name,
 			   uint16_t *id, uint32_t *version,
 			   const char *mcgrp, uint32_t *mcgrp_id);
 
+/*
+ * What an attribute of a reply or an event must be before it is read.
+ * The kernel is trusted, but a reply it did not mean (another module
+ * with our family name, a bug, a newer ABI) must not make us read past
+ * an attribute: fixed-size types must have exactly their size, as the
+ * kernel's own policies demand of requests.
+ */
+struct cpns_nl_policy {
+	const char *name;		/* for messages */
+	enum mnl_attr_data_type type;	/* MNL_TYPE_UNSPEC: skipped */
+	uint16_t min_len, max_len;	/* BINARY, NUL_STRING; 0: no bound */
+	const struct cpns_nl_policy_set *nested;	/* NESTED members */
+};
+
+/* The policy of one attribute set, indexed by attribute type. */
+struct cpns_nl_policy_set {
+	const char *name;
+	const struct cpns_nl_policy *attrs;
+	int max;
+};
+
+extern const struct cpns_nl_policy_set cpns_nl_info_policy;
+extern const struct cpns_nl_policy_set cpns_nl_gkdk_policy;
+extern const struct cpns_nl_policy_set cpns_nl_group_policy;
+extern const struct cpns_nl_policy_set cpns_nl_key_policy;
+extern const struct cpns_nl_policy_set cpns_nl_stats_policy;
+
+int cpns_nl_parse(const struct nlmsghdr *nlh,
+		  const struct cpns_nl_policy_set *pol,
+		  const struct nlattr **tb, char *why, size_t why_len);
+int cpns_nl_parse_nested(const struct nlattr *nest,
+			 const struct cpns_nl_policy_set *pol,
+			 const struct nlattr **tb);
+
 #endif /* CPNS_NL_H */

@@ -3,6 +3,7 @@
  * Text and JSON output from one sequence of calls.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "print.h"
@@ -183,6 +184,20 @@ void cpns_print_bool(const char *key, const char *fmt, bool value)
 		fputs(value ? "true" : "false", p.out);
 	} else if (fmt) {
 		fprintf(p.out, fmt, value ? "yes" : "no");
+	}
+}
+
+void cpns_print_usec(const char *key, const char *fmt, uint64_t usec)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%" PRIu64 ".%06" PRIu64, usec / 1000000,
+		 usec % 1000000);
+	if (p.json) {
+		member(key);
+		fputs(s, p.out);
+	} else if (fmt) {
+		fprintf(p.out, fmt, s);
 	}
 }
 

@@ -25,6 +25,8 @@ void cpns_print_close_array(const char *fmt);
 void cpns_print_string(const char *key, const char *fmt, const char *value);
 void cpns_print_uint(const char *key, const char *fmt, uint64_t value);
 void cpns_print_bool(const char *key, const char *fmt, bool value);
+/* Microseconds as seconds with six decimals: a JSON number, or "%s". */
+void cpns_print_usec(const char *key, const char *fmt, uint64_t usec);
 /* Text only: a line break or a literal. */
 void cpns_print_text(const char *text);
 

@@ -96,6 +96,27 @@ TEST(json_escapes)
 	free(c.buf);
 }
 
+/* Event timestamps: a number in JSON, exact to the microsecond. */
+TEST(usec_as_seconds)
+{
+	struct capture c;
+
+	capture_start(&c, true, false);
+	cpns_print_open_object(NULL);
+	cpns_print_usec("t", NULL, 1764409681000042ull);
+	cpns_print_usec("z", NULL, 0);
+	cpns_print_close_object();
+	ASSERT_EQ(0, capture_end(&c));
+	EXPECT_STREQ("{\"t\":1764409681.000042,\"z\":0.000000}\n", c.buf);
+	free(c.buf);
+
+	capture_start(&c, false, false);
+	cpns_print_usec("t", "[%s]", 1500000);
+	ASSERT_EQ(0, capture_end(&c));
+	EXPECT_STREQ("[1.500000]", c.buf);
+	free(c.buf);
+}
+
 TEST(unbalanced_is_an_error)
 {
 	struct capture c;
