@@ -18,5 +18,9 @@ done
 if ls "$TOP"/selftests/bench/* >/dev/null 2>&1; then
 	echo "## VM benchmarks"
 	"$TOP/selftests/vm/run.sh" --suite bench || rc=1
+	# What scales over CPUs needs a boot with two of them.
+	echo "## VM benchmarks, two vCPUs"
+	VM_SMP=2 "$TOP/selftests/vm/run.sh" --suite bench \
+		--tests fastpath_flows || rc=1
 fi
 exit $rc

@@ -19,6 +19,7 @@
  * are built before.  CLOCK_MONOTONIC throughout; CPU split from
  * getrusage() (sys = the kernel's work, done inside sendmsg()).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -48,6 +49,7 @@
 #define N_WRAP		4096	/* wrapped keys, small cover */
 #define N_WRAP_BIG	512	/* wrapped keys, large cover */
 #define N_MEM		100000	/* groups and keys of the memory run */
+#define N_FP_MEM	1000	/* the same with selectors (limit 1024) */
 #define N_XFRM		10000	/* xfrm SAs */
 #define BATCH		256	/* requests per sendmsg */
 #define BATCH_BYTES	(1 << 20)
@@ -554,6 +556,21 @@ static void fill_group(struct nlmsghdr *nlh, unsigned long i, void *arg)
 		mnl_attr_put_u32(nlh, CPNS_A_GROUP_GRACE, g->grace);
 }
 
+/* The same with a traffic selector, one address per group. */
+static void fill_group_sel(struct nlmsghdr *nlh, unsigned long i, void *arg)
+{
+	uint32_t a = htonl(0x0a500000u + (uint32_t)i);
+	struct nlattr *n;
+
+	fill_group(nlh, i, arg);
+	n = mnl_attr_nest_start(nlh, CPNS_A_GROUP_SELECTOR);
+	mnl_attr_put_u16(nlh, CPNS_A_SELECTOR_FAMILY, AF_INET);
+	mnl_attr_put(nlh, CPNS_A_SELECTOR_DADDR, sizeof(a), &a);
+	mnl_attr_put_u8(nlh, CPNS_A_SELECTOR_PREFIX_LEN, 32);
+	mnl_attr_put_u16(nlh, CPNS_A_SELECTOR_DPORT, htons(4000));
+	mnl_attr_nest_end(nlh, n);
+}
+
 static void plain_key(uint32_t group, uint64_t epoch, uint8_t *key)
 {
 	memset(key, 0, CPNS_KEY_LEN);
@@ -775,6 +792,8 @@ static struct {
 	size_t wrapped_len, wrapped_big_len;
 	uint32_t wrapped_big_cover;
 	double key_group_bytes, key_only_bytes, key_group_all;
+	double fp_key_group_bytes, fp_key_only_bytes;
+	bool have_fp_mem;
 	double xfrm_rate, xfrm_flush, xfrm_bytes, xfrm_all;
 	bool have_plain, have_wrapped, have_mem, have_xfrm;
 	/* microseconds per request, for the profile */
@@ -1056,6 +1075,59 @@ static bool bench_mem(void)
 	return ok;
 }
 
+/*
+ * Part 2b: the same for groups with a traffic selector, whose keys carry
+ * fast-path state (AEAD transforms, replay table): what a gateway pays.
+ * As many groups as the initial namespace may have.
+ */
+static bool bench_fp_mem(void)
+{
+	struct range g = { .first_group = 1, .epoch = 1, .grace = 86400 };
+	struct range g2 = { .first_group = 1, .epoch = 2 };
+	struct run create = RUN("GROUP_NEW with selector x1000, batched, ack",
+		CPNS_CMD_GROUP_NEW, true, BATCH, N_FP_MEM,
+		fill_group_sel, &g);
+	struct run k1 = RUN("plain epoch 1 x1000 (fast-path state)",
+		CPNS_CMD_KEY_INSTALL, false, BATCH, N_FP_MEM,
+		fill_plain, &g);
+	struct run k2 = RUN("plain epoch 2 x1000 (prev kept)",
+		CPNS_CMD_KEY_INSTALL, false, BATCH, N_FP_MEM,
+		fill_plain, &g2);
+	struct mem m0 = { 0 }, m1 = { 0 }, m2 = { 0 }, m3 = { 0 };
+	bool ok;
+
+	ok = module_fresh();
+	if (!ok) {
+		result(false, "memory per fast-path key measured");
+		return false;
+	}
+	note("memory: %d groups with a traffic selector, fresh module", N_FP_MEM);
+	run_header();
+	mem_read(&m0);
+	ok &= do_run(&create, false);
+	mem_read(&m1);
+	ok &= do_run(&k1, false);
+	mem_read(&m2);
+	ok &= do_run(&k2, false);
+	mem_read(&m3);
+	ok &= expect_keys(2 * N_FP_MEM, N_FP_MEM);
+	mem_report("groups with selector only", &m0, &m1, N_FP_MEM);
+	mem_report("group + first fast-path key", &m0, &m2, N_FP_MEM);
+	mem_report("second fast-path key only", &m2, &m3, N_FP_MEM);
+	sum.fp_key_group_bytes = kmem_delta(&m0, &m2) / N_FP_MEM;
+	sum.fp_key_only_bytes = kmem_delta(&m2, &m3) / N_FP_MEM;
+	sum.have_fp_mem = ok;
+	cpns_nl_close(&nl);
+	memset(&nl, 0, sizeof(nl));
+	ok &= sh("rmmod cpns") == 0;
+	result(ok, "memory per fast-path key measured");
+	free(m0.c);
+	free(m1.c);
+	free(m2.c);
+	free(m3.c);
+	return ok;
+}
+
 /* Part 3: the peer, IPsec SAs through ip -batch. */
 
 static bool xfrm_write(const char *path, unsigned long n, uint32_t spi0)
@@ -1237,6 +1309,14 @@ static void summary(void)
 		     sum.key_group_all,
 		     sum.xfrm_all > 0 ? sum.key_group_all / sum.xfrm_all : 0);
 	}
+	if (sum.have_fp_mem) {
+		note("  %-52s %10.0f %9.2fx", "bytes per fast-path key, with its group",
+		     sum.fp_key_group_bytes,
+		     sum.xfrm_bytes > 0 ? sum.fp_key_group_bytes / sum.xfrm_bytes : 0);
+		note("  %-52s %10.0f %9.2fx", "bytes per fast-path key, key only",
+		     sum.fp_key_only_bytes,
+		     sum.xfrm_bytes > 0 ? sum.fp_key_only_bytes / sum.xfrm_bytes : 0);
+	}
 	if (sum.have_xfrm) {
 		note("  %-52s %10.0f %9.2fx", "bytes per xfrm SA (slab+percpu)",
 		     sum.xfrm_bytes, 1.0);
@@ -1300,7 +1380,7 @@ int main(void)
 	bool up;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..5\n");
+	printf("TAP version 13\n1..6\n");
 	rbuf = malloc(rbuf_len);
 	sbuf = malloc(BATCH_BYTES);
 	if (!rbuf || !sbuf)
@@ -1320,6 +1400,7 @@ int main(void)
 		result(false, "wrapped installs measured # cpns unavailable");
 	}
 	bench_mem();
+	bench_fp_mem();
 	bench_xfrm();
 	profile();
 	summary();

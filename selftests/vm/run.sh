@@ -7,7 +7,7 @@
 # kernel console shows a warning of any kind.
 #
 # usage: run.sh [--suite tests|harness-tests] [--tests PREFIX] [--shell]
-#        env: KVER B TOP VM_TIMEOUT (seconds, default 900)
+#        env: KVER B TOP VM_TIMEOUT (seconds, default 900) VM_SMP (vCPUs, 1)
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
 set -uo pipefail
 
@@ -44,7 +44,7 @@ append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
 append+=" loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 
-qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m 1024 -nodefaults
+qemu=(qemu-system-x86_64 -M pc $accel -smp "${VM_SMP:-1}" -m 1024 -nodefaults
       -no-user-config -display none -no-reboot -nic none
       -kernel "/boot/vmlinuz-$KVER" -initrd "$initrd")
 
