@@ -3,7 +3,8 @@
  * cpns: the generic netlink family "cpns", its policies and handlers.
  *
  * Documentation/netlink/specs/cpns.yaml is the contract; the policies
- * below carry its checks (selftests/spec/check-spec.py compares them).
+ * below carry its checks (selftests/cpns/ynl_policy.sh compares what the
+ * kernel reports of them with it).
  * Key bytes only ever come in: replies and events carry fingerprints.
  */
 
