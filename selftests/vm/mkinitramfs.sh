@@ -103,10 +103,10 @@ done
 # standard library (54 MB): the modules the host's python3 has loaded
 # once it has run the YNL client (JSON and pretty-printed output) and
 # imported what selftests/spec's VM scripts add to it, with their
-# compiled forms (cp -p keeps the mtimes they are checked by) so that the
-# guest compiles nothing under TCG.  A chroot run of the client against
-# the host's nlctrl family proves the image's interpreter has what it
-# needs.
+# compiled forms (cp -p keeps the mtimes they are checked by), and the
+# YNL tools compiled, so that the guest compiles nothing under TCG.  A
+# chroot run of the client against the host's nlctrl family proves the
+# image's interpreter has what it needs.
 ynl=$B/ynl
 if [ -f "$ynl/tools/net/ynl/cli.py" ]; then
 	py=/usr/bin/python3
@@ -144,6 +144,7 @@ for m in list(sys.modules.values()):
 			[ -f "$c" ] && copy "$c" ;;
 		esac
 	done
+	"$py" -m compileall -q "$root/ynl" >/dev/null
 	chroot "$root" /usr/bin/python3 /ynl/tools/net/ynl/cli.py --no-schema \
 		--spec /ynl/Documentation/netlink/specs/nlctrl.yaml \
 		--do getfamily --json '{"family-name": "nlctrl"}' >/dev/null || {
