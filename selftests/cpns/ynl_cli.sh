@@ -121,7 +121,7 @@ refused "group-del without id: EINVAL, missing type named by the spec" \
 # One process cannot both subscribe and do an op that notifies: the 6.12
 # client's receive loop then fails on the notification (op is None).  The
 # subscriber prints what it got only after --sleep, so that must outlast
-# the window of ops: eight runs of the client as slow as info-get's was.
+# the window of ops: eight runs of the client, twice as slow as info-get's.
 grp=$(genl ctrl get name cpns | sed -n 's/.*ID-0x\([0-9a-f]*\) *name: events.*/\1/p')
 subscribed() {	# a generic netlink socket has joined the events group
 	local sk eth pid groups rest
@@ -137,7 +137,7 @@ if [ -z "$grp" ] || (( 16#$grp > 32 )); then
 fi
 ntf=$(mktemp)
 python3 "$CLI" --no-schema --spec "$SPEC" --output-json --subscribe events \
-	--sleep $((10 + 8 * run_secs)) >"$ntf" 2>&1 &
+	--sleep $((10 + 2 * 8 * run_secs)) >"$ntf" 2>&1 &
 sub=$!
 for i in $(seq 300); do
 	subscribed && break
@@ -174,6 +174,8 @@ date -s "@$((clock + 5))" >/dev/null
 check "gkdk-del of the gateway" \
 	ynl --do gkdk-del --json "{\"gateway-id\": $gw}"
 
+kill -0 "$sub" 2>/dev/null ||
+	echo "# the subscriber's --sleep ended before the last op: too short"
 wait "$sub"
 gwj=$(jq -n "$gw")	# jq reads u64s as doubles
 check_eq "events: the subscriber got them in order, decoded by the spec" \
