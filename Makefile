@@ -37,7 +37,7 @@ BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
 FUZZ_SRC := $(wildcard userspace/fuzz/fuzz_*.c)
 VMTEST_C := $(wildcard selftests/cpns/*.c)
 VMBENCH_C := $(wildcard selftests/bench/*.c)
-LIB_HDR := $(wildcard userspace/lib/*.h) include/uapi/linux/cpns.h
+LIB_HDR := $(wildcard userspace/lib/*.h include/uapi/linux/*.h)
 
 LIB := $(B)/lib/libcpns.a
 ASAN_LIB := $(B)/asan/lib/libcpns.a
@@ -52,13 +52,16 @@ VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/vmtests/%)
 VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
+YNL := $(B)/ynl/tools/net/ynl/ynl-gen-c.py
+YNL_SRC ?= /usr/src/linux-source-6.12.tar.xz
 WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
 
 DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
-	sparse iproute2 nftables util-linux procps jq python3 python3-yaml
+	sparse iproute2 nftables util-linux procps jq python3 python3-yaml \
+	linux-source-6.12 python3-jsonschema
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help
@@ -177,22 +180,35 @@ $(KSFT) $(CHECKPATCH):
 	cp $(B)/src/scripts/* $(B)/scripts/
 	touch $(KSFT) $(CHECKPATCH)
 
+# The kernel's YNL tools (ynl-gen-c, cli.py) and genetlink schemas come
+# from Debian's linux-source-6.12: 6.1 has none of the schema checks or
+# the uapi generator.  build/ynl keeps the kernel tree's layout, by which
+# the tools find a spec's schema (../genetlink-legacy.yaml) and its path
+# relative to the tree's root (marked by a MAINTAINERS file).
+$(YNL):
+	@mkdir -p $(B)/ynl
+	tar -I 'xz -T0' -xf $(YNL_SRC) -C $(B)/ynl --strip-components=1 \
+		--wildcards 'linux-source-6.12/tools/net/ynl/*.py' \
+		'linux-source-6.12/Documentation/netlink/genetlink*.yaml' \
+		linux-source-6.12/Documentation/netlink/specs/nlctrl.yaml
+	touch $(B)/ynl/MAINTAINERS $@
+
 $(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
 	@mkdir -p $(@D)
 	cp $< selftests/harness/warnmod/Kbuild $(@D)/
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(@D) modules
 
-check: all $(CHECKPATCH) $(WARNMOD) $(FUZZERS)
+check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(FUZZERS)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
-vm-check: all $(WARNMOD)
+vm-check: all $(YNL) $(WARNMOD)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
 
-static-check: $(CHECKPATCH)
+static-check: $(CHECKPATCH) $(YNL)
 	KVER=$(KVER) B=$(BA) KDIR=$(KDIR) selftests/check.sh static
 
-vm-shell: all
+vm-shell: all $(YNL)
 	KVER=$(KVER) B=$(BA) selftests/vm/run.sh --shell
 
 bench: all $(BENCHES)

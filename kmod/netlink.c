@@ -3,7 +3,8 @@
  * cpns: the generic netlink family "cpns", its policies and handlers.
  *
  * Documentation/netlink/specs/cpns.yaml is the contract; the policies
- * below carry its checks (selftests/spec/check-spec.py compares them).
+ * below carry its checks (selftests/cpns/ynl_policy.sh compares what the
+ * kernel reports of them with it).
  * Key bytes only ever come in: replies and events carry fingerprints.
  */
 
@@ -33,7 +34,12 @@ static const struct nla_policy selector_policy[CPNS_A_SELECTOR_MAX + 1] = {
 	[CPNS_A_SELECTOR_FAMILY] = { .type = NLA_U16 },
 	[CPNS_A_SELECTOR_DADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
 	[CPNS_A_SELECTOR_PREFIX_LEN] = NLA_POLICY_MAX(NLA_U8, 128),
-	[CPNS_A_SELECTOR_DPORT] = { .type = NLA_BE16 },
+	/*
+	 * Big-endian, but NLA_U16: it validates the same (two bytes, no
+	 * range), and 6.1's policy dump has no case for NLA_BE16, so
+	 * CTRL_CMD_GETPOLICY would not show that dport is taken at all.
+	 */
+	[CPNS_A_SELECTOR_DPORT] = { .type = NLA_U16 },
 };
 
 /*

@@ -98,6 +98,61 @@ done
 for f in "$B"/vmbench/*; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done
+# ---- python3 and the kernel's YNL tools (selftests/cpns/ynl_*.sh) ----
+# When the Makefile has extracted them into $B/ynl.  Not the whole
+# standard library (54 MB): the modules the host's python3 has loaded
+# once it has run the YNL client (JSON and pretty-printed output) and
+# imported what selftests/spec's VM scripts add to it, with their
+# compiled forms (cp -p keeps the mtimes they are checked by), and the
+# YNL tools compiled, so that the guest compiles nothing under TCG.  A
+# chroot run of the client against the host's nlctrl family proves the
+# image's interpreter has what it needs.
+ynl=$B/ynl
+if [ -f "$ynl/tools/net/ynl/cli.py" ]; then
+	py=/usr/bin/python3
+	mkdir -p "$root/ynl/tools/net/ynl/lib" "$root/ynl/spec" \
+		"$root/ynl/Documentation/netlink/specs"
+	cp "$ynl"/tools/net/ynl/cli.py "$root/ynl/tools/net/ynl/"
+	cp "$ynl"/tools/net/ynl/lib/*.py "$root/ynl/tools/net/ynl/lib/"
+	cp "$ynl/Documentation/netlink/specs/nlctrl.yaml" \
+		"$TOP/Documentation/netlink/specs/cpns.yaml" \
+		"$root/ynl/Documentation/netlink/specs/"
+	cp "$TOP"/selftests/spec/ynl_*.py "$root/ynl/spec/"
+	copy_with_libs "$(readlink -f "$py")"
+	copy "$py"
+	"$py" -c '
+import contextlib, io, os, runpy, sys
+ynl = sys.argv[1]
+sys.path.insert(0, ynl + "/tools/net/ynl")
+import errno, yaml
+spec = ynl + "/Documentation/netlink/specs/nlctrl.yaml"
+for out in (["--output-json"], []):
+    sys.argv = ["cli.py", "--no-schema", "--spec", spec, "--do", "getfamily",
+                "--json", "{\"family-name\": \"nlctrl\"}"] + out
+    with contextlib.redirect_stdout(io.StringIO()):
+        runpy.run_path(ynl + "/tools/net/ynl/cli.py", run_name="__main__")
+for m in list(sys.modules.values()):
+    f = getattr(m, "__file__", None)
+    if f and f.startswith("/usr/lib/"):
+        print(f)
+' "$ynl" | sort -u | while read -r f; do
+		case $f in
+		*.so) copy_with_libs "$f" ;;
+		*.py)
+			copy "$f"
+			c=$(dirname "$f")/__pycache__/$(basename "$f" .py).cpython-311.pyc
+			[ -f "$c" ] && copy "$c" ;;
+		esac
+	done
+	"$py" -m compileall -q "$root/ynl" >/dev/null
+	chroot "$root" /usr/bin/python3 /ynl/tools/net/ynl/cli.py --no-schema \
+		--spec /ynl/Documentation/netlink/specs/nlctrl.yaml \
+		--do getfamily --json '{"family-name": "nlctrl"}' >/dev/null || {
+		echo "mkinitramfs: python3 in the image cannot run the YNL client" >&2
+		exit 1
+	}
+fi
+
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
 install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
 
