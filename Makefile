@@ -61,7 +61,7 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
 	sparse iproute2 nftables util-linux procps jq python3 python3-yaml \
-	linux-source-6.12 python3-jsonschema
+	linux-source-6.12 python3-jsonschema python3-cryptography
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help
