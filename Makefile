@@ -48,7 +48,7 @@ ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
 TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
 BENCHES := $(BENCH_SRC:userspace/bench/%.c=$(B)/bench/%)
 FUZZERS := $(FUZZ_SRC:userspace/fuzz/%.c=$(B)/fuzz/%)
-VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/vmtests/%)
+VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/ksft/cpns/%)
 VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
@@ -58,7 +58,7 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
-	sparse iproute2 nftables util-linux procps jq python3 python3-yaml
+	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help
@@ -153,29 +153,34 @@ $(B)/fuzz/%: userspace/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -D_GNU_SOURCE -DCPNS_FUZZING \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
 
-# The VM tests run inside the guest against the host's shared libraries,
-# which the initramfs builder copies in with ldd.
-$(B)/vmtests/%: selftests/cpns/%.c $(wildcard selftests/cpns/*.h) $(LIB) $(KSFT)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+# The VM tests are a kselftest collection built by selftests/Makefile on
+# the kernel's lib.mk; they run inside the guest against the host's
+# shared libraries, which the initramfs builder copies in with ldd.
+$(VMTESTS) &: $(VMTEST_C) $(wildcard selftests/cpns/*.h) $(LIB) $(KSFT) \
+		$(B)/src/tools/testing/selftests/lib.mk
+	$(MAKE) -C selftests B=$(BA) OUTPUT=$(BA)/ksft
 
 $(B)/vmbench/%: selftests/bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# kselftest headers and checkpatch come from Debian's linux-source-6.1,
-# extracted once into the build folder; never committed.
-$(KSFT) $(CHECKPATCH):
+# kselftest's headers, lib.mk and runner, and checkpatch, come from
+# Debian's linux-source-6.1, extracted once into the build folder; never
+# committed.
+$(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk &:
 	@mkdir -p $(B)/kselftest $(B)/scripts $(B)/src
 	tar -I 'xz -T0' -xf $(LINUX_SRC) -C $(B)/src --strip-components=1 \
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/lib.mk \
+		linux-source-6.1/tools/testing/selftests/run_kselftest.sh \
+		linux-source-6.1/tools/testing/selftests/kselftest \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 	cp $(B)/src/tools/testing/selftests/kselftest*.h $(B)/kselftest/
 	cp $(B)/src/scripts/* $(B)/scripts/
-	touch $(KSFT) $(CHECKPATCH)
+	touch $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk
 
 $(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
 	@mkdir -p $(@D)

@@ -13,6 +13,7 @@
 # usage: check.sh [unit|unit-asan|host|static|fuzz|vm|harness ...]
 #        (default: all; "unit" is unit, unit-asan and host)
 #        env: KVER B T (VM test name prefix) FUZZ_SECONDS SPARSE
+#             CHECK_DIR (its logs, default $B)
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,10 +29,11 @@ stages=${*:-unit static fuzz vm harness}
 stages=${stages//unit-asan/unit_asan}
 stages=$(echo " $stages " | sed 's/ unit / unit unit-asan host /g')
 stages=${stages//unit_asan/unit-asan}
-log=$B/check.log
-mkdir -p "$B"
+logs=${CHECK_DIR:-$B}
+log=$logs/check.log
+mkdir -p "$logs"
 : >"$log"
-: >"$B/check-counts"
+: >"$logs/check-counts"
 
 # One stream per stage: ksft_run prints a program's output one level
 # down and its verdict; ksft_end the plan.
@@ -133,12 +135,12 @@ harness() {
 
 # Run one stage in a subshell, its output shown and kept, then counted.
 stage() {
-	local name=$1 out=$B/stage-$1.log rc counts
+	local name=$1 out=$logs/stage-$1.log rc counts
 	echo "# ---- $name"
 	(_n=0; "$name") 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	cat "$out" >>"$log"
-	counts=$B/stage-$name.counts
+	counts=$logs/stage-$name.counts
 	python3 "$TOP/selftests/lib/tap.py" --stage "$name" \
 		--allow "$TOP/selftests/skip-allowed" --counts "$counts" "$out" |
 		tee -a "$log" | grep '^# FAIL'
@@ -147,7 +149,7 @@ stage() {
 		echo "# FAIL $name: stage exited with status $rc" | tee -a "$log"
 		f=1
 	fi
-	echo "$name $p $f $s" >>"$B/check-counts"
+	echo "$name $p $f $s" >>"$logs/check-counts"
 }
 
 for s in $stages; do
@@ -161,6 +163,6 @@ passed=0 failed=0 skipped=0
 while read -r name p f s; do
 	printf '# %-10s %4d passed, %d failed, %d skipped\n' "$name:" "$p" "$f" "$s"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-done <"$B/check-counts"
+done <"$logs/check-counts"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -10,13 +10,14 @@ set -u
 TOP=${TOP:?}
 B=${B:?}
 run=$TOP/selftests/vm/run.sh
+echo "TAP version 13"
 echo "1..3"
 n=0
 
 expect_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
 	local desc=$1 test=$2 pattern=$3 out=$B/harness-$2.log
 	n=$((n + 1))
-	if VM_TIMEOUT=${4:-300} "$run" --suite harness-tests --tests "$test" \
+	if VM_TIMEOUT=${4:-300} "$run" --suite harness --tests "$test" \
 		>"$out" 2>&1; then
 		echo "not ok $n - $desc: run.sh passed"
 		sed 's/^/# /' "$out" | tail -20
@@ -29,8 +30,8 @@ expect_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
 }
 
 expect_failure "a failing test fails the run" fail.sh \
-	'^not ok 2 a deliberately failing case'
+	'^# FAIL vm: selftests: harness: fail.sh / a deliberately failing case'
 expect_failure "a hanging guest fails the run" hang.sh \
-	'^not ok - vm: guest timed out' 45
+	'^# vm: FAIL: guest timed out' 45
 expect_failure "a kernel WARNING fails the run" warn.sh \
-	'^not ok - vm: kernel log shows: .*(WARNING|panic_on_warn)'
+	'^# vm: FAIL: kernel log shows: .*(WARNING|panic_on_warn)'

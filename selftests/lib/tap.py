@@ -15,7 +15,8 @@ the children do not add up to their plan.  Skips count as skips; a skip
 that no line of the allow-list matches is also a failure, so a broken
 prerequisite cannot pass for a missing feature.
 
-usage: tap.py [--stage NAME] [--allow FILE] [--counts FILE] [LOG]
+usage: tap.py [--stage NAME] [--allow FILE] [--counts FILE]
+              [--require-plan] [--require-children] [LOG]
 Prints "# NAME: P passed, F failed, S skipped" and a "# FAIL ..." line
 per failure; exits 1 when anything failed.
 """
@@ -46,8 +47,12 @@ def split(line):
 def parse(lines):
     pending = {}    # depth -> results not yet claimed by a parent
     plans = {}      # depth -> (count, reason)
+    bailed = []
     for raw in lines:
         depth, text = split(raw.rstrip("\n"))
+        if text.startswith("Bail out!"):
+            bailed.append(text)
+            continue
         m = PLAN.match(text)
         if m:
             plans[depth] = (int(m.group(1)), m.group(2) or "")
@@ -76,12 +81,14 @@ def parse(lines):
     root.children = [n for k in sorted(pending) for n in pending[k]]
     if 0 in plans:
         root.plan, root.plan_reason = plans[0]
+    root.bailed = bailed
     return root
 
 
 class Count:
-    def __init__(self, stage, allow):
+    def __init__(self, stage, allow, root, need_children):
         self.stage, self.allow = stage, allow
+        self.root, self.need_children = root, need_children
         self.passed = self.failed = self.skipped = 0
         self.notes = []
 
@@ -95,12 +102,17 @@ class Count:
         if not any(re.search(p, what) for p in self.allow):
             self.fail("skip not on the allow-list: " + what)
 
-    def walk(self, node, path):
+    def walk(self, node, path, need_children=False):
         here = " / ".join(p for p in path if p)
+        if need_children and not node.children and node.plan is None \
+                and node.directive != "SKIP":
+            self.fail("%s: reported no result of its own" % here)
+            return
         if node.children or node.plan is not None:
             before = self.failed
             for c in node.children:
-                self.walk(c, path + [c.name])
+                self.walk(c, path + [c.name], self.need_children and
+                          node is self.root)
             if node.plan is not None and node.plan != len(node.children):
                 self.fail("%s: planned %d results, reported %d" %
                           (here or "stream", node.plan, len(node.children)))
@@ -149,16 +161,21 @@ def main():
     ap.add_argument("--allow")
     ap.add_argument("--counts")
     ap.add_argument("--require-plan", action="store_true")
+    # Each top-level result is a test program whose own TAP must be there.
+    ap.add_argument("--require-children", action="store_true")
     ap.add_argument("log", nargs="?")
     a = ap.parse_args()
     lines = open(a.log, errors="replace") if a.log else sys.stdin
     root = parse(lines)
-    c = Count(a.stage, load_allow(a.allow))
+    c = Count(a.stage, load_allow(a.allow), root, a.require_children)
     if a.require_plan and root.plan is None:
         c.fail("the stream has no plan")
     if not root.children and root.plan is None:
         c.fail("no result at all")
-    c.walk(root, [])
+    for b in root.bailed:
+        c.fail(b)
+    if root.children or root.plan is not None:
+        c.walk(root, [])
     for n in c.notes:
         print(n)
     print("# %s: %d passed, %d failed, %d skipped" %

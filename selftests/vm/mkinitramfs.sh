@@ -16,7 +16,7 @@ root=$(dirname "$out")/root
 
 rm -rf "$root"
 # Debian 12's merged /usr: /bin, /sbin, /lib and /lib64 are links.
-mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,etc,var,root,tests,harness-tests}
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,etc,var,root}
 for d in bin sbin lib lib64; do
 	ln -s "usr/$d" "$root/$d"
 done
@@ -48,12 +48,16 @@ copy() {	# copy a host file to the same path in the image, keeping links
 	fi
 }
 
-copy_with_libs() {
-	local f=$1 lib
-	copy "$f"
-	for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+libs_of() {	# copy the shared libraries a host program links
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
 		copy "$lib"
 	done
+}
+
+copy_with_libs() {
+	copy "$1"
+	libs_of "$1"
 }
 
 for t in $tools; do
@@ -83,13 +87,31 @@ if [ -x "$B/asan/cpnsctl" ]; then
 else
 	install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
 fi
-for t in "$B"/vmtests/*; do
-	[ -x "$t" ] && copy_with_libs "$t" && cp "$t" "$root/tests/"
+# The tests: the kselftest collection as selftests/Makefile installs it
+# (run_kselftest.sh, kselftest/, cpns/), plus the harness's own tests as
+# a second collection, "harness", that only check-harness.sh selects.
+ksft=$(cd "$root" && pwd)/ksft
+make -s -C "$TOP/selftests" B="$B" OUTPUT="$B/ksft" \
+	install INSTALL_PATH="$ksft" >&2
+for t in "$ksft"/cpns/*; do
+	[ -f "$t" ] && [ -x "$t" ] && libs_of "$t"
 done
-cp "$TOP"/selftests/cpns/*.sh "$root/tests/"
-cp "$TOP"/selftests/lib/*.sh "$root/tests/"
-cp "$TOP"/selftests/harness/tests/*.sh "$root/harness-tests/"
-[ -d "$TOP/selftests/vectors" ] && cp -r "$TOP/selftests/vectors" "$root/tests/"
+mkdir -p "$ksft/harness"
+cp "$TOP"/selftests/harness/tests/*.sh "$TOP"/selftests/lib/common.sh \
+	"$TOP"/selftests/settings "$ksft/harness/"
+[ -f "$B/harness/sanbug.so" ] && cp "$B/harness/sanbug.so" "$ksft/harness/"
+for t in "$TOP"/selftests/harness/tests/*.sh; do
+	echo "harness:${t##*/}"
+done >>"$ksft/kselftest-list.txt"
+# Every test runs through ksft-guard.sh, which fails it for a kernel
+# warning or a sanitizer report it left behind.
+install -m 0755 "$TOP/selftests/vm/ksft-guard.sh" "$ksft/ksft-guard.sh"
+cp "$TOP/selftests/vm/kernel-errors.re" "$root/kernel-errors.re"
+while IFS=: read -r coll t; do
+	mkdir -p "$ksft/$coll/.tests"
+	mv "$ksft/$coll/$t" "$ksft/$coll/.tests/$t"
+	ln -s ../ksft-guard.sh "$ksft/$coll/$t"
+done <"$ksft/kselftest-list.txt"
 mkdir -p "$root/bench"
 cp "$TOP"/selftests/lib/*.sh "$root/bench/"
 for f in "$TOP"/selftests/bench/*.sh; do
@@ -99,7 +121,6 @@ for f in "$B"/vmbench/*; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
-install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
 
 # Kernel modules: the whole crypto folders (DRBG, jitterentropy and the
 # hmac/sha variants are easier to include than to guess), plus what the
@@ -121,8 +142,9 @@ done | sort -u | while read -r ko; do
 done
 mkdir -p "$root$moddir/extra"
 cp "$TOP/cpns.ko" "$root$moddir/extra/"
-[ -f "$B/warnmod/cpns_selftest_warn.ko" ] &&
-	cp "$B/warnmod/cpns_selftest_warn.ko" "$root$moddir/extra/"
+for f in "$B"/warnmod/cpns_selftest_*.ko; do
+	[ -f "$f" ] && cp "$f" "$root$moddir/extra/"
+done
 depmod -b "$root" "$KVER"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

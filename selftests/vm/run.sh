@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot the pinned Debian kernel under qemu with the test initramfs and
-# report the guest's TAP stream.  The run fails when a test fails, when
-# the guest ends without its end marker (hang, panic, crash), or when the
-# kernel console shows a warning of any kind.
+# report the guest's TAP stream, the kernel kselftest runner's.  The run
+# fails when that stream, counted by selftests/lib/tap.py, has a failure
+# or a skip selftests/skip-allowed does not list, when the guest ends
+# without its end marker (hang, panic, crash), or when the kernel console
+# shows a warning of any kind (selftests/vm/kernel-errors.re).
 #
-# usage: run.sh [--suite tests|harness-tests] [--tests PREFIX] [--shell]
+# usage: run.sh [--suite cpns|harness] [--tests PREFIX] [--shell]
 #        env: KVER B TOP VM_TIMEOUT (seconds, default 900)
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
 set -uo pipefail
@@ -14,7 +16,7 @@ set -uo pipefail
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${B:-$TOP/build}
 : "${KVER:?}"
-suite=tests
+suite=cpns
 tests=
 shell=
 while [ $# -gt 0 ]; do
@@ -68,7 +70,7 @@ secs=$(( $(date +%s) - start ))
 
 rc=0
 fail() {
-	echo "not ok - vm: $1"
+	echo "# vm: FAIL: $1"
 	rc=1
 }
 end=$(sed -n 's/^# CPNS-VM-END rc=\([0-9]*\).*/\1/p' "$tap" | tail -1)
@@ -79,9 +81,16 @@ if [ -z "$end" ]; then
 		fail "guest ended (qemu status $qrc) without a result"
 	fi
 elif [ "$end" != 0 ]; then
-	rc=1	# the failing tests printed their own "not ok" lines
+	fail "the guest's runner ended with status $end"
 fi
-bad=$(grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|KASAN|UBSAN|Kernel panic|possible circular locking|suspicious RCU usage|lockdep' "$console" | head -5)
+grep -v '^# CPNS-VM-END' "$tap" >"$vm/tap-stream.log"
+if ! python3 "$TOP/selftests/lib/tap.py" --stage vm --require-plan --require-children \
+	--allow "$TOP/selftests/skip-allowed" "$vm/tap-stream.log" \
+	>"$vm/tap-count.log"; then
+	grep '^# FAIL' "$vm/tap-count.log"
+	fail "the TAP stream has failures ($(tail -1 "$vm/tap-count.log" | cut -c3-))"
+fi
+bad=$(grep -nE -f "$TOP/selftests/vm/kernel-errors.re" "$console" | head -5)
 if [ -n "$bad" ]; then
 	fail "kernel log shows: $(echo "$bad" | head -1 | cut -c1-160)"
 fi
