@@ -52,7 +52,7 @@ VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/ksft/cpns/%)
 VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
-WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
+WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko $(B)/warnmod/cpns_selftest_uaf.ko
 
 DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
@@ -182,10 +182,11 @@ $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk &:
 	cp $(B)/src/scripts/* $(B)/scripts/
 	touch $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk
 
-$(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
-	@mkdir -p $(@D)
-	cp $< selftests/harness/warnmod/Kbuild $(@D)/
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(@D) modules
+# The harness's test-only modules: never installed.
+$(WARNMOD) &: $(wildcard selftests/harness/warnmod/*)
+	@mkdir -p $(B)/warnmod
+	cp $^ $(B)/warnmod/
+	$(MAKE) -C $(KDIR) M=$(BA)/warnmod modules
 
 check: all $(CHECKPATCH) $(WARNMOD) $(FUZZERS)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh

@@ -43,7 +43,11 @@ if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
 fi
 
 append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
-append+=" loglevel=5 cpns_suite=$suite"
+# slub_debug: the stock kernel has CONFIG_SLUB_DEBUG but leaves it off;
+# with sanity checks, red zones, poisoning and owner tracking on, a
+# write past an object or after its free is reported (and fails the run)
+# instead of passing unless it crashes.
+append+=" slub_debug=FZPU loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 
 qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m 1024 -nodefaults
