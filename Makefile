@@ -53,6 +53,7 @@ VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
 WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko $(B)/warnmod/cpns_selftest_uaf.ko
+SANBUG := $(B)/harness/sanbug.so
 
 DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
@@ -182,17 +183,21 @@ $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk &:
 	cp $(B)/src/scripts/* $(B)/scripts/
 	touch $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk
 
-# The harness's test-only modules: never installed.
+# The harness's test-only modules and preload: never installed.
 $(WARNMOD) &: $(wildcard selftests/harness/warnmod/*)
 	@mkdir -p $(B)/warnmod
 	cp $^ $(B)/warnmod/
 	$(MAKE) -C $(KDIR) M=$(BA)/warnmod modules
 
-check: all $(CHECKPATCH) $(WARNMOD) $(FUZZERS)
+$(SANBUG): selftests/harness/sanbug.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 -o $@ $<
+
+check: all $(CHECKPATCH) $(WARNMOD) $(SANBUG) $(FUZZERS)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
-vm-check: all $(WARNMOD)
+vm-check: all $(WARNMOD) $(SANBUG)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
 
 static-check: $(CHECKPATCH)

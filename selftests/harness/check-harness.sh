@@ -4,7 +4,8 @@
 # The harness must not be able to lie.  Each case below plants one
 # failure and expects the check that should catch it to fail, for the
 # right reason: the VM cases boot the VM on one of selftests/harness/tests/
-# (the "harness" collection) and expect run.sh to fail.  Their output is kept out
+# (the "harness" collection) and expect run.sh to fail; the static case
+# runs check.sh's static stage without sparse.  Their output is kept out
 # of the TAP stream (their failures are the expected outcome, not
 # failures of this run).
 set -u
@@ -12,7 +13,7 @@ TOP=${TOP:?}
 B=${B:?}
 run=$TOP/selftests/vm/run.sh
 echo "TAP version 13"
-echo "1..4"
+echo "1..7"
 n=0
 
 verdict() {	# DESC OUT PATTERN STATUS
@@ -44,3 +45,14 @@ expect_vm_failure "a kernel WARNING fails the run" warn.sh \
 	'^# vm: FAIL: kernel log shows: .*(WARNING|panic_on_warn)'
 expect_vm_failure "a slab use-after-free fails the run" uaf.sh \
 	'^# vm: FAIL: kernel log shows: .*(BUG cpns_selftest_uaf|KASAN: (slab-)?use-after-free)'
+expect_vm_failure "a skip not on the allow-list fails the run" skip.sh \
+	'^# FAIL vm: skip not on the allow-list: selftests: harness: skip.sh / a skipped case # SKIP harness self-test'
+expect_vm_failure "a sanitizer report from cpnsctl inside \$( ) fails its test" \
+	sanitizer.sh \
+	'^(# )+sanitizer.sh: a sanitizer reported an error:'
+
+out=$B/harness-static-nosparse.log
+SPARSE=/nonexistent/sparse CHECK_DIR=$B/harness-check \
+	"$TOP/selftests/check.sh" static >"$out" 2>&1
+verdict "a missing sparse fails the static stage" "$out" \
+	'/nonexistent/sparse: not found' $?
