@@ -35,7 +35,7 @@ TEST_SRC := $(wildcard userspace/tests/test_*.c)
 TOOL_SRC := $(wildcard userspace/tools/*.c)
 BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
 FUZZ_SRC := $(wildcard userspace/fuzz/fuzz_*.c)
-VMTEST_C := $(wildcard selftests/cpns/*.c)
+VMTEST_C := $(wildcard selftests/cpns/*.c) selftests/debug/failnth.c
 VMBENCH_C := $(wildcard selftests/bench/*.c)
 LIB_HDR := $(wildcard userspace/lib/*.h) include/uapi/linux/cpns.h
 
@@ -48,7 +48,7 @@ ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
 TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
 BENCHES := $(BENCH_SRC:userspace/bench/%.c=$(B)/bench/%)
 FUZZERS := $(FUZZ_SRC:userspace/fuzz/%.c=$(B)/fuzz/%)
-VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/ksft/cpns/%)
+VMTESTS := $(patsubst selftests/%.c,$(B)/ksft/%,$(VMTEST_C))
 VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
