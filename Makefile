@@ -7,6 +7,8 @@
 #   make             cpns.ko (against KDIR) and the userspace programs
 #   make check       host unit tests, static checks, then the VM tests
 #   make check T=x   only the VM test whose file name starts with x
+#   make check-debug the VM tests on a debug kernel (KASAN, lockdep,
+#                    kmemleak, failslab), built once and cached
 #   make vm-shell    boot the test VM with an interactive shell
 #   make bench       benchmarks (host and VM)
 #   make fuzz        run every fuzz target for FUZZ_SECONDS each
@@ -59,16 +61,17 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
-	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml
+	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml \
+	flex bison bc libelf-dev
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
-	clean modules_install install static-check help
+	clean modules_install install static-check help check-debug
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,15p' Makefile
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -199,6 +202,11 @@ check: all $(CHECKPATCH) $(WARNMOD) $(SANBUG) $(FUZZERS)
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(WARNMOD) $(SANBUG)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
+
+# Not part of check: the first run builds a kernel (30-60 minutes on two
+# cores, cached outside build/ by selftests/debug/build-kernel.sh).
+check-debug: userspace $(SANBUG)
+	B=$(BA) T=$(T) selftests/debug/check-debug.sh
 
 static-check: $(CHECKPATCH)
 	KVER=$(KVER) B=$(BA) KDIR=$(KDIR) selftests/check.sh static

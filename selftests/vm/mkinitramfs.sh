@@ -6,12 +6,17 @@
 # need (resolved from modules.dep and depmod'ed in the image), and the
 # tests.  Uncompressed: the kernel unpacks it faster than it inflates it.
 #
-# usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP)
+# usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP; for another kernel
+#        than the host's: MODROOT, the folder holding its lib/modules/,
+#        CPNS_KO and WARNMOD_DIR, cpns.ko and the harness's modules built
+#        for it, KSFT_TIMEOUT, the runner's per-test timeout)
 set -euo pipefail
 
 out=$1
 : "${KVER:?}" "${B:?}" "${TOP:?}"
+modroot=${MODROOT:-}
 moddir=/lib/modules/$KVER
+srcmod=$modroot$moddir
 root=$(dirname "$out")/root
 
 rm -rf "$root"
@@ -100,6 +105,9 @@ mkdir -p "$ksft/harness"
 cp "$TOP"/selftests/harness/tests/*.sh "$TOP"/selftests/lib/common.sh \
 	"$TOP"/selftests/settings "$ksft/harness/"
 [ -f "$B/harness/sanbug.so" ] && cp "$B/harness/sanbug.so" "$ksft/harness/"
+if [ -n "${KSFT_TIMEOUT:-}" ]; then
+	echo "timeout=$KSFT_TIMEOUT" >"$ksft/cpns/settings"
+fi
 for t in "$TOP"/selftests/harness/tests/*.sh; do
 	echo "harness:${t##*/}"
 done >>"$ksft/kselftest-list.txt"
@@ -127,22 +135,25 @@ install -m 0755 "$TOP/selftests/vm/init" "$root/init"
 # tests load, with their dependencies.
 mkdir -p "$root$moddir"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	cp "$moddir/$f" "$root$moddir/"
+	cp "$srcmod/$f" "$root$moddir/"
 done
 for d in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto; do
-	[ -d "$moddir/$d" ] && mkdir -p "$root$moddir/$d" &&
-		cp -r "$moddir/$d/." "$root$moddir/$d/"
+	[ -d "$srcmod/$d" ] && mkdir -p "$root$moddir/$d" &&
+		cp -r "$srcmod/$d/." "$root$moddir/$d/"
 done
 mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_conntrack macsec esp4 esp6
 	xfrm_user xfrm_interface dummy"
 for m in $mods; do
-	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	modprobe ${modroot:+-d "$modroot"} -S "$KVER" --show-depends "$m" |
+		awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
-	copy "$ko"
+	rel=${ko#"$modroot"}
+	mkdir -p "$root$(dirname "$rel")"
+	cp "$ko" "$root$rel"
 done
 mkdir -p "$root$moddir/extra"
-cp "$TOP/cpns.ko" "$root$moddir/extra/"
-for f in "$B"/warnmod/cpns_selftest_*.ko; do
+cp "${CPNS_KO:-$TOP/cpns.ko}" "$root$moddir/extra/"
+for f in "${WARNMOD_DIR:-$B/warnmod}"/cpns_selftest_*.ko; do
 	[ -f "$f" ] && cp "$f" "$root$moddir/extra/"
 done
 depmod -b "$root" "$KVER"

@@ -11,6 +11,10 @@
 # usage: run.sh [--suite cpns|harness] [--tests PREFIX] [--shell]
 #        env: KVER B TOP VM_TIMEOUT (seconds, default 900)
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
+#             KERNEL (default /boot/vmlinuz-$KVER) VM_MEM (MiB, default 1024)
+#             VM_SLUB_DEBUG (default FZPU, empty for none)
+#             SKIP_ALLOWED (default selftests/skip-allowed)
+#             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
 
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -47,12 +51,13 @@ append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
 # with sanity checks, red zones, poisoning and owner tracking on, a
 # write past an object or after its free is reported (and fails the run)
 # instead of passing unless it crashes.
-append+=" slub_debug=FZPU loglevel=5 cpns_suite=$suite"
+slub=${VM_SLUB_DEBUG-FZPU}
+append+="${slub:+ slub_debug=$slub} loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 
-qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m 1024 -nodefaults
+qemu=(qemu-system-x86_64 -M pc $accel -smp 1 -m "${VM_MEM:-1024}" -nodefaults
       -no-user-config -display none -no-reboot -nic none
-      -kernel "/boot/vmlinuz-$KVER" -initrd "$initrd")
+      -kernel "${KERNEL:-/boot/vmlinuz-$KVER}" -initrd "$initrd")
 
 if [ -n "$shell" ]; then
 	exec "${qemu[@]}" -append "${append/cpns_suite=$suite/cpns_suite=shell}" \
@@ -67,7 +72,7 @@ start=$(date +%s)
 timeout -k 5 "${VM_TIMEOUT:-900}" "${qemu[@]}" -append "$append" \
 	-serial "file:$console" -serial "file:$tap" &
 qpid=$!
-tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep -v '^# CPNS-VM-END'
+tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep --line-buffered -v '^# CPNS-VM-END'
 wait $qpid
 qrc=$?
 secs=$(( $(date +%s) - start ))
@@ -89,7 +94,7 @@ elif [ "$end" != 0 ]; then
 fi
 grep -v '^# CPNS-VM-END' "$tap" >"$vm/tap-stream.log"
 if ! python3 "$TOP/selftests/lib/tap.py" --stage vm --require-plan --require-children \
-	--allow "$TOP/selftests/skip-allowed" "$vm/tap-stream.log" \
+	--allow "${SKIP_ALLOWED:-$TOP/selftests/skip-allowed}" "$vm/tap-stream.log" \
 	>"$vm/tap-count.log"; then
 	grep '^# FAIL' "$vm/tap-count.log"
 	fail "the TAP stream has failures ($(tail -1 "$vm/tap-count.log" | cut -c3-))"
