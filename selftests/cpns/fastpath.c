@@ -1085,7 +1085,8 @@ static int gateway_setup(void)
  * pass as they are; tampered, replayed, unsealed and unknown-epoch ones
  * stop there, counted by reason, and never reach the receiver.
  */
-TEST_F(fp, forwarded)
+/* Three namespaces: past the default 30 s on a debug kernel. */
+TEST_F_TIMEOUT(fp, forwarded, 180)
 {
 	uint8_t gk[CPNS_KEY_LEN], k2[CPNS_KEY_LEN], pkt[2048], bad[2048];
 	uint8_t buf[64];
@@ -1201,7 +1202,8 @@ TEST_F(fp, forwarded)
  * datagram through FORWARD once per interface, and each copy verifies
  * (no replay), reaching a receiver on either side.
  */
-TEST_F(fp, forwarded_multicast)
+/* Three namespaces: past the default 30 s on a debug kernel. */
+TEST_F_TIMEOUT(fp, forwarded_multicast, 180)
 {
 	struct vifctl vif = { .vifc_flags = VIFF_USE_IFINDEX,
 			      .vifc_threshold = 1 };
