@@ -7,6 +7,8 @@
 #   make             cpns.ko (against KDIR) and the userspace programs
 #   make check       host unit tests, static checks, then the VM tests
 #   make check T=x   only the VM test whose file name starts with x
+#   make check-debug the VM tests on a debug kernel (KASAN, lockdep,
+#                    kmemleak, failslab), built once and cached
 #   make vm-shell    boot the test VM with an interactive shell
 #   make bench       benchmarks (host and VM)
 #   make fuzz        run every fuzz target for FUZZ_SECONDS each
@@ -35,7 +37,7 @@ TEST_SRC := $(wildcard userspace/tests/test_*.c)
 TOOL_SRC := $(wildcard userspace/tools/*.c)
 BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
 FUZZ_SRC := $(wildcard userspace/fuzz/fuzz_*.c)
-VMTEST_C := $(wildcard selftests/cpns/*.c)
+VMTEST_C := $(wildcard selftests/cpns/*.c) selftests/debug/failnth.c
 VMBENCH_C := $(wildcard selftests/bench/*.c)
 LIB_HDR := $(wildcard userspace/lib/*.h include/uapi/linux/*.h)
 
@@ -48,29 +50,31 @@ ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
 TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
 BENCHES := $(BENCH_SRC:userspace/bench/%.c=$(B)/bench/%)
 FUZZERS := $(FUZZ_SRC:userspace/fuzz/%.c=$(B)/fuzz/%)
-VMTESTS := $(VMTEST_C:selftests/cpns/%.c=$(B)/vmtests/%)
+VMTESTS := $(patsubst selftests/%.c,$(B)/ksft/%,$(VMTEST_C))
 VMBENCHES := $(VMBENCH_C:selftests/bench/%.c=$(B)/vmbench/%)
 KSFT := $(B)/kselftest/kselftest_harness.h
 CHECKPATCH := $(B)/scripts/checkpatch.pl
 YNL := $(B)/ynl/tools/net/ynl/ynl-gen-c.py
 YNL_SRC ?= /usr/src/linux-source-6.12.tar.xz
-WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko
+WARNMOD := $(B)/warnmod/cpns_selftest_warn.ko $(B)/warnmod/cpns_selftest_uaf.ko
+SANBUG := $(B)/harness/sanbug.so
 
 DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	linux-image-$(KVER) linux-headers-$(KVER) linux-source-6.1 \
 	qemu-system-x86 busybox-static cpio xz-utils kmod \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
-	sparse iproute2 nftables util-linux procps jq python3 python3-yaml \
-	linux-source-6.12 python3-jsonschema python3-cryptography
+	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml \
+	linux-source-6.12 python3-jsonschema python3-cryptography \
+	flex bison bc libelf-dev
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
-	clean modules_install install static-check help
+	clean modules_install install static-check help check-debug
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 help:
-	@sed -n '3,13p' Makefile
+	@sed -n '3,15p' Makefile
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -156,29 +160,34 @@ $(B)/fuzz/%: userspace/fuzz/%.c $(LIB_SRC) $(LIB_HDR)
 	$(CLANG) $(CPPFLAGS) -std=gnu11 -g -O1 -D_GNU_SOURCE -DCPNS_FUZZING \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
 
-# The VM tests run inside the guest against the host's shared libraries,
-# which the initramfs builder copies in with ldd.
-$(B)/vmtests/%: selftests/cpns/%.c $(wildcard selftests/cpns/*.h) $(LIB) $(KSFT)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+# The VM tests are a kselftest collection built by selftests/Makefile on
+# the kernel's lib.mk; they run inside the guest against the host's
+# shared libraries, which the initramfs builder copies in with ldd.
+$(VMTESTS) &: $(VMTEST_C) $(wildcard selftests/cpns/*.h) $(LIB) $(KSFT) \
+		$(B)/src/tools/testing/selftests/lib.mk
+	$(MAKE) -C selftests B=$(BA) OUTPUT=$(BA)/ksft
 
 $(B)/vmbench/%: selftests/bench/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# kselftest headers and checkpatch come from Debian's linux-source-6.1,
-# extracted once into the build folder; never committed.
-$(KSFT) $(CHECKPATCH):
+# kselftest's headers, lib.mk and runner, and checkpatch, come from
+# Debian's linux-source-6.1, extracted once into the build folder; never
+# committed.
+$(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk &:
 	@mkdir -p $(B)/kselftest $(B)/scripts $(B)/src
 	tar -I 'xz -T0' -xf $(LINUX_SRC) -C $(B)/src --strip-components=1 \
 		linux-source-6.1/tools/testing/selftests/kselftest.h \
 		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/lib.mk \
+		linux-source-6.1/tools/testing/selftests/run_kselftest.sh \
+		linux-source-6.1/tools/testing/selftests/kselftest \
 		linux-source-6.1/scripts/checkpatch.pl \
 		linux-source-6.1/scripts/spelling.txt \
 		linux-source-6.1/scripts/const_structs.checkpatch
 	cp $(B)/src/tools/testing/selftests/kselftest*.h $(B)/kselftest/
 	cp $(B)/src/scripts/* $(B)/scripts/
-	touch $(KSFT) $(CHECKPATCH)
+	touch $(KSFT) $(CHECKPATCH) $(B)/src/tools/testing/selftests/lib.mk
 
 # The kernel's YNL tools (ynl-gen-c, cli.py) and genetlink schemas come
 # from Debian's linux-source-6.12: 6.1 has none of the schema checks or
@@ -193,17 +202,27 @@ $(YNL):
 		linux-source-6.12/Documentation/netlink/specs/nlctrl.yaml
 	touch $(B)/ynl/MAINTAINERS $@
 
-$(WARNMOD): selftests/harness/warnmod/cpns_selftest_warn.c
-	@mkdir -p $(@D)
-	cp $< selftests/harness/warnmod/Kbuild $(@D)/
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(@D) modules
+# The harness's test-only modules and preload: never installed.
+$(WARNMOD) &: $(wildcard selftests/harness/warnmod/*)
+	@mkdir -p $(B)/warnmod
+	cp $^ $(B)/warnmod/
+	$(MAKE) -C $(KDIR) M=$(BA)/warnmod modules
 
-check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(FUZZERS)
+$(SANBUG): selftests/harness/sanbug.c
+	@mkdir -p $(@D)
+	$(CC) -shared -fPIC -O1 -o $@ $<
+
+check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
-vm-check: all $(YNL) $(WARNMOD)
+vm-check: all $(YNL) $(WARNMOD) $(SANBUG)
 	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
+
+# Not part of check: the first run builds a kernel (30-60 minutes on two
+# cores, cached outside build/ by selftests/debug/build-kernel.sh).
+check-debug: userspace $(YNL) $(SANBUG)
+	B=$(BA) T=$(T) selftests/debug/check-debug.sh
 
 static-check: $(CHECKPATCH) $(YNL)
 	KVER=$(KVER) B=$(BA) KDIR=$(KDIR) selftests/check.sh static

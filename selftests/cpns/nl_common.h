@@ -986,6 +986,12 @@ static inline int nlc_fill_namespace(struct nlc *c, uint32_t groups,
 	for (id = 1; id <= groups; id++) {
 		nlc_batch_msg(c, &b, CPNS_CMD_GROUP_NEW);
 		nlc_batch_u32(&b, CPNS_A_GROUP_ID, id);
+		/*
+		 * Both epochs stay until the caller counts them: with the
+		 * default 30 s grace a slow kernel (KASAN, lockdep) retires
+		 * the first groups' epoch 1 while the rest are installed.
+		 */
+		nlc_batch_u32(&b, CPNS_A_GROUP_GRACE, 3600);
 		if (id % lifetime_every == 0)
 			nlc_batch_u32(&b, CPNS_A_GROUP_LIFETIME, lifetime);
 		if (b.n == 2000)

@@ -1,26 +1,28 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The VM harness must not be able to lie: a failing test, a guest that
-# hangs, and a kernel WARNING must each make a run fail.  Each case boots
-# the VM on one of selftests/harness/tests/ and expects run.sh to fail for
-# the right reason.  Their output is kept out of the TAP stream (their
-# "not ok" lines are the expected outcome, not failures of this run).
+# The harness must not be able to lie.  Each case below plants one
+# failure and expects the check that should catch it to fail, for the
+# right reason: the VM cases boot the VM on one of selftests/harness/tests/
+# (the "harness" collection) and expect run.sh to fail; the static case
+# runs check.sh's static stage without sparse.  Their output is kept out
+# of the TAP stream (their failures are the expected outcome, not
+# failures of this run).
 set -u
 TOP=${TOP:?}
 B=${B:?}
 run=$TOP/selftests/vm/run.sh
-echo "1..3"
+echo "TAP version 13"
+echo "1..7"
 n=0
 
-expect_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
-	local desc=$1 test=$2 pattern=$3 out=$B/harness-$2.log
+verdict() {	# DESC OUT PATTERN STATUS
+	local desc=$1 out=$2 pattern=$3 status=$4
 	n=$((n + 1))
-	if VM_TIMEOUT=${4:-300} "$run" --suite harness-tests --tests "$test" \
-		>"$out" 2>&1; then
-		echo "not ok $n - $desc: run.sh passed"
+	if [ "$status" = 0 ]; then
+		echo "not ok $n - $desc: the check passed"
 		sed 's/^/# /' "$out" | tail -20
-	elif ! grep -qE "$pattern" "$out"; then
+	elif ! grep -qE -- "$pattern" "$out"; then
 		echo "not ok $n - $desc: failed, but not with /$pattern/"
 		sed 's/^/# /' "$out" | tail -20
 	else
@@ -28,9 +30,29 @@ expect_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
 	fi
 }
 
-expect_failure "a failing test fails the run" fail.sh \
-	'^not ok 2 a deliberately failing case'
-expect_failure "a hanging guest fails the run" hang.sh \
-	'^not ok - vm: guest timed out' 45
-expect_failure "a kernel WARNING fails the run" warn.sh \
-	'^not ok - vm: kernel log shows: .*(WARNING|panic_on_warn)'
+expect_vm_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
+	local out=$B/harness-$2.log
+	VM_TIMEOUT=${4:-300} VM_DIR=$B/vm-harness "$run" --suite harness \
+		--tests "$2" >"$out" 2>&1
+	verdict "$1" "$out" "$3" $?
+}
+
+expect_vm_failure "a failing test fails the run" fail.sh \
+	'^# FAIL vm: selftests: harness: fail.sh / a deliberately failing case'
+expect_vm_failure "a hanging guest fails the run" hang.sh \
+	'^# vm: FAIL: guest timed out' 45
+expect_vm_failure "a kernel WARNING fails the run" warn.sh \
+	'^# vm: FAIL: kernel log shows: .*(WARNING|panic_on_warn)'
+expect_vm_failure "a slab use-after-free fails the run" uaf.sh \
+	'^# vm: FAIL: kernel log shows: .*(BUG cpns_selftest_uaf|KASAN: (slab-)?use-after-free)'
+expect_vm_failure "a skip not on the allow-list fails the run" skip.sh \
+	'^# FAIL vm: skip not on the allow-list: selftests: harness: skip.sh / a skipped case # SKIP harness self-test'
+expect_vm_failure "a sanitizer report from cpnsctl inside \$( ) fails its test" \
+	sanitizer.sh \
+	'^(# )+sanitizer.sh: a sanitizer reported an error:'
+
+out=$B/harness-static-nosparse.log
+SPARSE=/nonexistent/sparse CHECK_DIR=$B/harness-check \
+	"$TOP/selftests/check.sh" static >"$out" 2>&1
+verdict "a missing sparse fails the static stage" "$out" \
+	'/nonexistent/sparse: not found' $?

@@ -58,9 +58,13 @@ check_fails() {
 	fi
 }
 
-# check_eq DESC WANT GOT
+# check_eq DESC WANT GOT: WANT must not be empty, or an empty GOT (the
+# command failed, jq choked) would pass.
 check_eq() {
-	if [ "$2" = "$3" ]; then
+	if [ -z "$2" ]; then
+		not_ok "$1"
+		echo "# check_eq with an empty expected value proves nothing"
+	elif [ "$2" = "$3" ]; then
 		ok "$1"
 	else
 		not_ok "$1"
@@ -75,7 +79,10 @@ finish() {
 # The kernel log must stay clean; the runner checks it too, but a test
 # that names the step which warned is easier to debug.
 dmesg_clean() {
-	! dmesg | grep -qE 'BUG:|WARNING:|Oops|general protection|Call Trace:'
+	local re='BUG:|WARNING:|Oops|general protection|Call Trace:'
+
+	[ -r /kernel-errors.re ] && re=$(cat /kernel-errors.re)
+	! dmesg | grep -qE "$re"
 }
 
 cpns_unload() {

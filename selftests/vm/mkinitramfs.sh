@@ -6,17 +6,22 @@
 # need (resolved from modules.dep and depmod'ed in the image), and the
 # tests.  Uncompressed: the kernel unpacks it faster than it inflates it.
 #
-# usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP)
+# usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP; for another kernel
+#        than the host's: MODROOT, the folder holding its lib/modules/,
+#        CPNS_KO and WARNMOD_DIR, cpns.ko and the harness's modules built
+#        for it, KSFT_TIMEOUT, the runner's per-test timeout)
 set -euo pipefail
 
 out=$1
 : "${KVER:?}" "${B:?}" "${TOP:?}"
+modroot=${MODROOT:-}
 moddir=/lib/modules/$KVER
+srcmod=$modroot$moddir
 root=$(dirname "$out")/root
 
 rm -rf "$root"
 # Debian 12's merged /usr: /bin, /sbin, /lib and /lib64 are links.
-mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,etc,var,root,tests,harness-tests}
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,tmp,run,etc,var,root}
 for d in bin sbin lib lib64; do
 	ln -s "usr/$d" "$root/$d"
 done
@@ -48,12 +53,16 @@ copy() {	# copy a host file to the same path in the image, keeping links
 	fi
 }
 
-copy_with_libs() {
-	local f=$1 lib
-	copy "$f"
-	for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+libs_of() {	# copy the shared libraries a host program links
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
 		copy "$lib"
 	done
+}
+
+copy_with_libs() {
+	copy "$1"
+	libs_of "$1"
 }
 
 for t in $tools; do
@@ -83,13 +92,34 @@ if [ -x "$B/asan/cpnsctl" ]; then
 else
 	install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
 fi
-for t in "$B"/vmtests/*; do
-	[ -x "$t" ] && copy_with_libs "$t" && cp "$t" "$root/tests/"
+# The tests: the kselftest collection as selftests/Makefile installs it
+# (run_kselftest.sh, kselftest/, cpns/), plus the harness's own tests as
+# a second collection, "harness", that only check-harness.sh selects.
+ksft=$(cd "$root" && pwd)/ksft
+make -s -C "$TOP/selftests" B="$B" OUTPUT="$B/ksft" \
+	install INSTALL_PATH="$ksft" >&2
+for t in "$ksft"/cpns/*; do
+	[ -f "$t" ] && [ -x "$t" ] && libs_of "$t"
 done
-cp "$TOP"/selftests/cpns/*.sh "$root/tests/"
-cp "$TOP"/selftests/lib/*.sh "$root/tests/"
-cp "$TOP"/selftests/harness/tests/*.sh "$root/harness-tests/"
-[ -d "$TOP/selftests/vectors" ] && cp -r "$TOP/selftests/vectors" "$root/tests/"
+mkdir -p "$ksft/harness"
+cp "$TOP"/selftests/harness/tests/*.sh "$TOP"/selftests/lib/common.sh \
+	"$TOP"/selftests/settings "$ksft/harness/"
+[ -f "$B/harness/sanbug.so" ] && cp "$B/harness/sanbug.so" "$ksft/harness/"
+if [ -n "${KSFT_TIMEOUT:-}" ]; then
+	echo "timeout=$KSFT_TIMEOUT" >"$ksft/cpns/settings"
+fi
+for t in "$TOP"/selftests/harness/tests/*.sh; do
+	echo "harness:${t##*/}"
+done >>"$ksft/kselftest-list.txt"
+# Every test runs through ksft-guard.sh, which fails it for a kernel
+# warning or a sanitizer report it left behind.
+install -m 0755 "$TOP/selftests/vm/ksft-guard.sh" "$ksft/ksft-guard.sh"
+cp "$TOP/selftests/vm/kernel-errors.re" "$root/kernel-errors.re"
+while IFS=: read -r coll t; do
+	mkdir -p "$ksft/$coll/.tests"
+	mv "$ksft/$coll/$t" "$ksft/$coll/.tests/$t"
+	ln -s ../ksft-guard.sh "$ksft/$coll/$t"
+done <"$ksft/kselftest-list.txt"
 mkdir -p "$root/bench"
 cp "$TOP"/selftests/lib/*.sh "$root/bench/"
 for f in "$TOP"/selftests/bench/*.sh; do
@@ -154,30 +184,33 @@ for m in list(sys.modules.values()):
 fi
 
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
-install -m 0755 "$TOP/selftests/vm/runner.sh" "$root/runner.sh"
 
 # Kernel modules: the whole crypto folders (DRBG, jitterentropy and the
 # hmac/sha variants are easier to include than to guess), plus what the
 # tests load, with their dependencies.
 mkdir -p "$root$moddir"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	cp "$moddir/$f" "$root$moddir/"
+	cp "$srcmod/$f" "$root$moddir/"
 done
 for d in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto; do
-	[ -d "$moddir/$d" ] && mkdir -p "$root$moddir/$d" &&
-		cp -r "$moddir/$d/." "$root$moddir/$d/"
+	[ -d "$srcmod/$d" ] && mkdir -p "$root$moddir/$d" &&
+		cp -r "$srcmod/$d/." "$root$moddir/$d/"
 done
 mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_conntrack macsec esp4 esp6 nft_dup_ipv4
 	xfrm_user xfrm_interface dummy"
 for m in $mods; do
-	modprobe -S "$KVER" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	modprobe ${modroot:+-d "$modroot"} -S "$KVER" --show-depends "$m" |
+		awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do
-	copy "$ko"
+	rel=${ko#"$modroot"}
+	mkdir -p "$root$(dirname "$rel")"
+	cp "$ko" "$root$rel"
 done
 mkdir -p "$root$moddir/extra"
-cp "$TOP/cpns.ko" "$root$moddir/extra/"
-[ -f "$B/warnmod/cpns_selftest_warn.ko" ] &&
-	cp "$B/warnmod/cpns_selftest_warn.ko" "$root$moddir/extra/"
+cp "${CPNS_KO:-$TOP/cpns.ko}" "$root$moddir/extra/"
+for f in "${WARNMOD_DIR:-$B/warnmod}"/cpns_selftest_*.ko; do
+	[ -f "$f" ] && cp "$f" "$root$moddir/extra/"
+done
 depmod -b "$root" "$KVER"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |

@@ -2,19 +2,25 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot the pinned Debian kernel under qemu with the test initramfs and
-# report the guest's TAP stream.  The run fails when a test fails, when
-# the guest ends without its end marker (hang, panic, crash), or when the
-# kernel console shows a warning of any kind.
+# report the guest's TAP stream, the kernel kselftest runner's.  The run
+# fails when that stream, counted by selftests/lib/tap.py, has a failure
+# or a skip selftests/skip-allowed does not list, when the guest ends
+# without its end marker (hang, panic, crash), or when the kernel console
+# shows a warning of any kind (selftests/vm/kernel-errors.re).
 #
-# usage: run.sh [--suite tests|harness-tests] [--tests PREFIX] [--shell]
+# usage: run.sh [--suite cpns|harness|bench] [--tests PREFIX] [--shell]
 #        env: KVER B TOP VM_TIMEOUT (seconds, default 900) VM_SMP (vCPUs, 1)
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
+#             KERNEL (default /boot/vmlinuz-$KVER) VM_MEM (MiB, default 1024)
+#             VM_SLUB_DEBUG (default FZPU, empty for none)
+#             SKIP_ALLOWED (default selftests/skip-allowed)
+#             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
 
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 B=${B:-$TOP/build}
 : "${KVER:?}"
-suite=tests
+suite=cpns
 tests=
 shell=
 while [ $# -gt 0 ]; do
@@ -41,12 +47,18 @@ if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
 fi
 
 append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
-append+=" loglevel=5 cpns_suite=$suite"
+# slub_debug: the stock kernel has CONFIG_SLUB_DEBUG but leaves it off;
+# with sanity checks, red zones, poisoning and owner tracking on, a
+# write past an object or after its free is reported (and fails the run)
+# instead of passing unless it crashes.
+slub=${VM_SLUB_DEBUG-FZPU}
+append+="${slub:+ slub_debug=$slub} loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 
-qemu=(qemu-system-x86_64 -M pc $accel -smp "${VM_SMP:-1}" -m 1024 -nodefaults
+qemu=(qemu-system-x86_64 -M pc $accel -smp "${VM_SMP:-1}" -m "${VM_MEM:-1024}"
+      -nodefaults
       -no-user-config -display none -no-reboot -nic none
-      -kernel "/boot/vmlinuz-$KVER" -initrd "$initrd")
+      -kernel "${KERNEL:-/boot/vmlinuz-$KVER}" -initrd "$initrd")
 
 if [ -n "$shell" ]; then
 	exec "${qemu[@]}" -append "${append/cpns_suite=$suite/cpns_suite=shell}" \
@@ -61,14 +73,14 @@ start=$(date +%s)
 timeout -k 5 "${VM_TIMEOUT:-900}" "${qemu[@]}" -append "$append" \
 	-serial "file:$console" -serial "file:$tap" &
 qpid=$!
-tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep -v '^# CPNS-VM-END'
+tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep --line-buffered -v '^# CPNS-VM-END'
 wait $qpid
 qrc=$?
 secs=$(( $(date +%s) - start ))
 
 rc=0
 fail() {
-	echo "not ok - vm: $1"
+	echo "# vm: FAIL: $1"
 	rc=1
 }
 end=$(sed -n 's/^# CPNS-VM-END rc=\([0-9]*\).*/\1/p' "$tap" | tail -1)
@@ -79,9 +91,16 @@ if [ -z "$end" ]; then
 		fail "guest ended (qemu status $qrc) without a result"
 	fi
 elif [ "$end" != 0 ]; then
-	rc=1	# the failing tests printed their own "not ok" lines
+	fail "the guest's runner ended with status $end"
 fi
-bad=$(grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|KASAN|UBSAN|Kernel panic|possible circular locking|suspicious RCU usage|lockdep' "$console" | head -5)
+grep -v '^# CPNS-VM-END' "$tap" >"$vm/tap-stream.log"
+if ! python3 "$TOP/selftests/lib/tap.py" --stage vm --require-plan --require-children \
+	--allow "${SKIP_ALLOWED:-$TOP/selftests/skip-allowed}" "$vm/tap-stream.log" \
+	>"$vm/tap-count.log"; then
+	grep '^# FAIL' "$vm/tap-count.log"
+	fail "the TAP stream has failures ($(tail -1 "$vm/tap-count.log" | cut -c3-))"
+fi
+bad=$(grep -nE -f "$TOP/selftests/vm/kernel-errors.re" "$console" | head -5)
 if [ -n "$bad" ]; then
 	fail "kernel log shows: $(echo "$bad" | head -1 | cut -c1-160)"
 fi

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Harness self-test: a guest that never finishes must fail the run.
-. /tests/common.sh
+. ./common.sh
 plan 1
 # Stop the guest's runner from ever ending: block forever, unkillable by
 # the per-test timeout, so only the host's VM timeout can end the run.
