@@ -257,6 +257,8 @@ TEST_F(fp, duplicated_after_open_leaves_sealed)
 	size_t off;
 	ssize_t n;
 
+	if (sh("modprobe nft_dup_ipv4"))
+		SKIP(return, "no nft dup in this kernel (CONFIG_NFT_DUP_IPV4)");
 	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 34,
 				 gk));
 	ASSERT_EQ(0, sh("ip netns exec fpb nft -f - <<'EOF'\n"

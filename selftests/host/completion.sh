@@ -56,7 +56,9 @@ check_eq "fingerprint of a key file" "file" \
 	"$(complete_words cpnsctl key fingerprint '')"
 check_eq "group del: the existing group ids" "7 12" \
 	"$(complete_words cpnsctl group del '')"
-check_eq "one id only" "" "$(complete_words cpnsctl group del 7 '')"
+# Nothing after the id (the check above shows ids do complete).
+words=$(complete_words cpnsctl group del 7 '')
+check_eq "one id only" "<none>" "${words:-<none>}"
 check_eq "key show group: ids by prefix" "12" \
 	"$(complete_words cpnsctl key show group 1)"
 check_eq "ids of the namespace given with -netns" "41" \
