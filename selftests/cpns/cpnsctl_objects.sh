@@ -28,12 +28,12 @@ valid_from=$((16#$(field blob | cut -c65-80)))
 
 # Groups
 check "group add with every option" \
-	cpnsctl group add 7 grace 30 lifetime 3600 replay-window 128 expiry-notice 60 dst 239.1.2.3/32 dport 5000
+	cpnsctl group add 7 grace 600 lifetime 3600 replay-window 128 expiry-notice 60 dst 239.1.2.3/32 dport 5000
 check_eq "group show: text" \
-	"group 7 grace 30s lifetime 3600s replay-window 128 expiry-notice 60s
+	"group 7 grace 600s lifetime 3600s replay-window 128 expiry-notice 60s
 	dst 239.1.2.3/32 dport 5000" "$(cpnsctl group show 7)"
 check_eq "group show: JSON" \
-	'{"id":7,"grace":30,"lifetime":3600,"replay_window":128,"expiry_notice":60,"selector":{"dst":"239.1.2.3/32","dport":5000}}' \
+	'{"id":7,"grace":600,"lifetime":3600,"replay_window":128,"expiry_notice":60,"selector":{"dst":"239.1.2.3/32","dport":5000}}' \
 	"$(cpnsctl -j group show 7)"
 check "group add with defaults" cpnsctl group add 8
 check_eq "group list: JSON array of both" "7 8" \

@@ -31,13 +31,15 @@ skip() {
 
 # check DESC CMD...: CMD must succeed.
 check() {
-	local desc=$1
+	local desc=$1 status
 	shift
-	if "$@" >"$_tap_out" 2>&1; then
+	"$@" >"$_tap_out" 2>&1
+	status=$?
+	if [ "$status" = 0 ]; then
 		ok "$desc"
 	else
 		not_ok "$desc"
-		echo "# command failed (status $?): $*"
+		echo "# command failed (status $status): $*"
 		sed 's/^/#   /' "$_tap_out"
 	fi
 }
