@@ -188,6 +188,24 @@ static inline uint64_t be(const uint8_t *p, int n)
 }
 
 /*
+ * K = HMAC-SHA-256(GK, "cpns-v1 traffic" || group || epoch || 1), the
+ * group and epoch read from the wire header @w.
+ */
+static inline int ref_traffic_key(const uint8_t gk[CPNS_KEY_LEN],
+				  const uint8_t *w, uint8_t k[32])
+{
+	static const char label[] = "cpns-v1 traffic";
+	uint8_t info[sizeof(label) - 1 + 12 + 1];
+	unsigned int klen = 32;
+
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, w + 4, 12);	/* group, epoch */
+	info[sizeof(info) - 1] = 1;
+	return HMAC(EVP_sha256(), gk, CPNS_KEY_LEN, info, sizeof(info), k,
+		    &klen) ? 0 : -1;
+}
+
+/*
  * Open a sealed UDP payload as Documentation/fastpath.rst says, with
  * OpenSSL: K = HMAC-SHA-256(GK, "cpns-v1 traffic" || group || epoch || 1),
  * AES-256-GCM, nonce = header bytes 16..27, aad = the header.
@@ -195,17 +213,12 @@ static inline uint64_t be(const uint8_t *p, int n)
 static inline int ref_open(const uint8_t gk[CPNS_KEY_LEN], const uint8_t *w,
 		    size_t len, uint8_t *out)
 {
-	static const char label[] = "cpns-v1 traffic";
-	uint8_t info[sizeof(label) - 1 + 12 + 1], k[32];
-	unsigned int klen = sizeof(k);
+	uint8_t k[32];
 	size_t ctlen = len - CPNS_WIRE_HDR_LEN - CPNS_WIRE_TAG_LEN;
 	EVP_CIPHER_CTX *x;
 	int n, ok;
 
-	memcpy(info, label, sizeof(label) - 1);
-	memcpy(info + sizeof(label) - 1, w + 4, 12);	/* group, epoch */
-	info[sizeof(info) - 1] = 1;
-	if (!HMAC(EVP_sha256(), gk, CPNS_KEY_LEN, info, sizeof(info), k, &klen))
+	if (ref_traffic_key(gk, w, k))
 		return -1;
 	x = EVP_CIPHER_CTX_new();
 	ok = x && EVP_DecryptInit_ex(x, EVP_aes_256_gcm(), NULL, k, w + 16) &&
@@ -268,16 +281,11 @@ FIXTURE_TEARDOWN(fp)
 static inline int ref_seal(const uint8_t gk[CPNS_KEY_LEN], uint8_t *w,
 			   size_t len)
 {
-	static const char label[] = "cpns-v1 traffic";
-	uint8_t info[sizeof(label) - 1 + 12 + 1], k[32];
-	unsigned int klen = sizeof(k);
+	uint8_t k[32];
 	EVP_CIPHER_CTX *x;
 	int n, ok;
 
-	memcpy(info, label, sizeof(label) - 1);
-	memcpy(info + sizeof(label) - 1, w + 4, 12);	/* group, epoch */
-	info[sizeof(info) - 1] = 1;
-	if (!HMAC(EVP_sha256(), gk, CPNS_KEY_LEN, info, sizeof(info), k, &klen))
+	if (ref_traffic_key(gk, w, k))
 		return -1;
 	x = EVP_CIPHER_CTX_new();
 	ok = x && EVP_EncryptInit_ex(x, EVP_aes_256_gcm(), NULL, k, w + 16) &&
