@@ -33,6 +33,11 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 LIB_SRC := $(wildcard userspace/lib/*.c)
 CTL_SRC := $(wildcard userspace/cpnsctl/*.c)
+# The daemon: main.c is the program, the rest (DMN_SRC) an archive that
+# host tests link too (the store's tests need no event loop).
+DMN_SRC := $(filter-out userspace/cpnsd/main.c,$(wildcard userspace/cpnsd/*.c))
+DMN_HDR := $(wildcard userspace/cpnsd/*.h)
+DMN_LIBS := -levent -levent_openssl -linih -lsystemd
 TEST_SRC := $(wildcard userspace/tests/test_*.c)
 TOOL_SRC := $(wildcard userspace/tools/*.c)
 BENCH_SRC := $(wildcard userspace/bench/bench_*.c)
@@ -45,6 +50,10 @@ LIB := $(B)/lib/libcpns.a
 ASAN_LIB := $(B)/asan/lib/libcpns.a
 CPNSCTL := $(B)/cpnsctl
 ASAN_CPNSCTL := $(B)/asan/cpnsctl
+DMN := $(B)/cpnsd/libcpnsd.a
+ASAN_DMN := $(B)/asan/cpnsd/libcpnsd.a
+CPNSD := $(B)/cpnsd/cpnsd
+ASAN_CPNSD := $(B)/asan/cpnsd/cpnsd
 TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/tests/%)
 ASAN_TESTS := $(TEST_SRC:userspace/tests/%.c=$(B)/asan/tests/%)
 TOOLS := $(TOOL_SRC:userspace/tools/%.c=$(B)/tools/%)
@@ -65,7 +74,8 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev libsqlite3-dev \
 	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml \
 	linux-source-6.12 python3-jsonschema python3-cryptography \
-	flex bison bc libelf-dev
+	flex bison bc libelf-dev \
+	libevent-dev libinih-dev libsystemd-dev
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help check-debug
@@ -90,9 +100,10 @@ install: $(CPNSCTL)
 	install -D -m 0644 userspace/completion/cpnsctl \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cpnsctl
 
-userspace: $(CPNSCTL) $(TOOLS) tests
+userspace: $(CPNSCTL) $(CPNSD) $(TOOLS) tests
 
-tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES) $(ASAN_CPNSCTL)
+tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES) $(ASAN_CPNSCTL) \
+	$(ASAN_CPNSD)
 
 # Quiet and idempotent: apt runs only when something is missing.
 deps:
@@ -137,13 +148,36 @@ $(ASAN_CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(ASAN_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) $(SAN) -o $@ $(CTL_SRC) $(ASAN_LIB) $(LDLIBS)
 
-$(B)/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(LIB) $(KSFT)
+$(B)/cpnsd/%.o: userspace/cpnsd/%.c $(DMN_HDR) $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) -c -o $@ $<
 
-$(B)/asan/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(ASAN_LIB) $(KSFT)
+$(B)/asan/cpnsd/%.o: userspace/cpnsd/%.c $(DMN_HDR) $(LIB_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(ASAN_LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(DMN): $(DMN_SRC:userspace/cpnsd/%.c=$(B)/cpnsd/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(ASAN_DMN): $(DMN_SRC:userspace/cpnsd/%.c=$(B)/asan/cpnsd/%.o)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(CPNSD): $(B)/cpnsd/main.o $(DMN) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $< $(DMN) $(LIB) $(DMN_LIBS) $(LDLIBS)
+
+# The VM tests run this one, as they do the sanitized cpnsctl.
+$(ASAN_CPNSD): $(B)/asan/cpnsd/main.o $(ASAN_DMN) $(ASAN_LIB)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $< $(ASAN_DMN) $(ASAN_LIB) $(DMN_LIBS) $(LDLIBS)
+
+$(B)/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(LIB) $(DMN) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) -o $@ $< $(DMN) $(LIB) $(DMN_LIBS) $(LDLIBS)
+
+$(B)/asan/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(ASAN_LIB) $(ASAN_DMN) $(KSFT)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) $(SAN) -o $@ $< $(ASAN_DMN) $(ASAN_LIB) $(DMN_LIBS) $(LDLIBS)
 
 $(B)/tools/%: userspace/tools/%.c $(LIB)
 	@mkdir -p $(@D)

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The gateway's durable state (Documentation/daemon.rst, "State"): its
+ * key material set, the slot table, the PNEs with their EU-Key file
+ * references and its Ed25519 signing key, in one SQLite database.
+ *
+ * Every function that changes state runs one transaction and returns
+ * only after it is committed (WAL, synchronous=FULL): an assignment the
+ * gateway acknowledges to a PNE survives a crash at any moment after.
+ * Functions return 0 or a negative errno; @err (may be NULL) gets a
+ * one-line reason for the log.
+ */
+#ifndef CPNSD_STORE_H
+#define CPNSD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_PNE_ID_MAX	64
+#define STORE_PATH_MAX		4096
+
+struct store;
+
+enum store_pne_state {
+	STORE_PNE_REGISTERED,	/* known, no slot in the current set */
+	STORE_PNE_ASSIGNED,	/* holds a slot of the current set */
+	STORE_PNE_REVOKED,	/* refused for ever; its slot is burnt */
+};
+
+struct store_pne {
+	char id[STORE_PNE_ID_MAX + 1];
+	char eu_key_file[STORE_PATH_MAX];
+	enum store_pne_state state;
+	uint32_t set_id;	/* of the slot, when ASSIGNED or REVOKED */
+	uint32_t slot;
+	uint64_t assigned_at;	/* Unix seconds, when ASSIGNED */
+};
+
+struct store_kms {
+	uint64_t gateway_id;
+	uint32_t set_id;
+	unsigned int height;
+	uint8_t master[32];	/* wipe after use */
+};
+
+/*
+ * Opens (creating 0600, and its schema) or migrates the database at
+ * @path.  Refuses a file not owned by us or readable by others, and a
+ * schema newer than this program knows.
+ */
+int store_open(const char *path, struct store **st, char *err, size_t len);
+void store_close(struct store *st);
+
+/* Figure a step 2: the current key material set, or -ENOENT. */
+int store_kms_get(struct store *st, struct store_kms *kms);
+/*
+ * Figure a step 3 and a full set's successor: store @kms as the current
+ * set (its set_id above every earlier one, or -EINVAL).  The PNEs that
+ * held slots of the previous set go back to REGISTERED (they must ask
+ * again); revoked PNEs stay revoked.
+ */
+int store_kms_put(struct store *st, const struct store_kms *kms,
+		  char *err, size_t len);
+
+/* The gateway's Ed25519 seed: -ENOENT when none yet; put stores one. */
+int store_signkey_get(struct store *st, uint8_t sk[32]);
+int store_signkey_put(struct store *st, const uint8_t sk[32]);
+
+/* -EEXIST when the id is known; -EINVAL for a bad id or path. */
+int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
+		  char *err, size_t len);
+/* Forgets the PNE; a slot it held stays burnt (revoked).  -ENOENT. */
+int store_pne_del(struct store *st, const char *id, char *err, size_t len);
+/* Burns its slot (if any) and refuses it from now on.  -ENOENT. */
+int store_pne_revoke(struct store *st, const char *id, char *err,
+		     size_t len);
+int store_pne_get(struct store *st, const char *id, struct store_pne *pne);
+/* Calls @fn for each PNE in id order; stops at its first non-zero. */
+int store_pne_foreach(struct store *st,
+		      int (*fn)(const struct store_pne *pne, void *arg),
+		      void *arg);
+
+/*
+ * Figure a step 4: the slot of PNE @id in the current set: the one it
+ * holds, else the lowest slot never handed out in this set (committed
+ * before returning).  -ENOENT unknown PNE, -EPERM revoked, -ENOSPC the
+ * set is full (the caller starts a new set), -ENODATA no set yet.
+ */
+int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
+		     char *err, size_t len);
+
+/* Slots of the current set by state. */
+int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
+		      uint32_t *revoked);
+
+#endif /* CPNSD_STORE_H */

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * cpnsd's control socket: how cpnsctl reaches what only the daemon holds
+ * (PNE registrations, the key material set, sessions).
+ *
+ * A UNIX SOCK_SEQPACKET socket, CPNS_CTL_PATH, mode 0600 and checked
+ * with SO_PEERCRED (uid 0 only).  Each packet is one message in netlink
+ * format (struct nlmsghdr, struct genlmsghdr, attributes), so both sides
+ * build and parse it with libmnl and cpns_nl_parse()'s policies, as they
+ * do the module's messages:
+ *
+ *   request  nlmsg_type CPNS_CTL_TYPE, genl cmd CPNS_CTL_CMD_*,
+ *            NLM_F_REQUEST (| NLM_F_DUMP for list commands)
+ *   reply    one message per object (nlmsg_type CPNS_CTL_TYPE), then
+ *            NLMSG_DONE; or NLMSG_ERROR with the negative errno and,
+ *            after it, CPNS_CTL_A_ERRMSG (the reason, naming the argument)
+ *            and CPNS_CTL_A_ERRATTR (the request attribute at fault)
+ */
+#ifndef CPNS_CTL_H
+#define CPNS_CTL_H
+
+#define CPNS_CTL_DIR		"/run/cpnsd"
+#define CPNS_CTL_PATH		CPNS_CTL_DIR "/control"
+#define CPNS_CTL_TYPE		0x20	/* above NLMSG_MIN_TYPE (0x10) */
+#define CPNS_CTL_VERSION	1
+#define CPNS_CTL_MSG_MAX	8192
+
+enum cpns_ctl_cmd {
+	CPNS_CTL_CMD_UNSPEC,
+	CPNS_CTL_CMD_PNE_ADD,		/* gateway: PNE_ID, EU_KEY_FILE */
+	CPNS_CTL_CMD_PNE_DEL,		/* gateway: PNE_ID (slot stays burnt
+					 * if it was assigned: revoked) */
+	CPNS_CTL_CMD_PNE_REVOKE,	/* gateway: PNE_ID */
+	CPNS_CTL_CMD_PNE_GET,		/* gateway: PNE_ID, or dump */
+	CPNS_CTL_CMD_KEYSET_GET,	/* gateway */
+	CPNS_CTL_CMD_DAEMON_GET,	/* any role; STATS flag for counters */
+	CPNS_CTL_CMD_PEER_GET,		/* any role: dump of sessions */
+	__CPNS_CTL_CMD_MAX
+};
+
+enum cpns_ctl_attr {
+	CPNS_CTL_A_UNSPEC,
+	CPNS_CTL_A_ERRMSG,		/* string */
+	CPNS_CTL_A_ERRATTR,		/* u16: request attribute at fault */
+	CPNS_CTL_A_PNE_ID,		/* string, 1..64 chars */
+	CPNS_CTL_A_EU_KEY_FILE,		/* string, absolute path */
+	CPNS_CTL_A_PNE_STATE,		/* u8 enum cpns_ctl_pne_state */
+	CPNS_CTL_A_SLOT,		/* u32 */
+	CPNS_CTL_A_SET_ID,		/* u32 */
+	CPNS_CTL_A_HEIGHT,		/* u8 */
+	CPNS_CTL_A_GATEWAY_ID,		/* u64 */
+	CPNS_CTL_A_SLOTS_FREE,		/* u32 */
+	CPNS_CTL_A_SLOTS_ASSIGNED,	/* u32 */
+	CPNS_CTL_A_SLOTS_REVOKED,	/* u32 */
+	CPNS_CTL_A_ROLE,		/* string: server, gateway, pne */
+	CPNS_CTL_A_UPTIME,		/* u64 seconds */
+	CPNS_CTL_A_PEER,		/* string: address:port or id */
+	CPNS_CTL_A_PEER_STATE,		/* string: handshake, up, backoff... */
+	CPNS_CTL_A_STATS,		/* flag in a request; nest in a reply */
+	CPNS_CTL_A_ASSIGNED_AT,		/* u64 Unix seconds */
+	CPNS_CTL_A_FINGERPRINT,		/* binary 8: GKDK fingerprint */
+	CPNS_CTL_A_VERSION,		/* string: cpnsd's version */
+	CPNS_CTL_A_PEER_ID,		/* string: PNE id / certificate CN */
+	CPNS_CTL_A_SINCE,		/* u64 Unix seconds in this state */
+	__CPNS_CTL_A_MAX
+};
+
+/* Counters in CPNS_CTL_A_STATS (each u64): refusals and work done. */
+enum cpns_ctl_stat {
+	CPNS_CTL_S_UNSPEC,
+	CPNS_CTL_S_SESSIONS,		/* sessions accepted or opened */
+	CPNS_CTL_S_HANDSHAKE_FAILED,	/* TLS handshake refused/failed */
+	CPNS_CTL_S_HANDSHAKE_TIMEOUT,
+	CPNS_CTL_S_IDLE_TIMEOUT,
+	CPNS_CTL_S_MALFORMED,		/* messages refused by the parser */
+	CPNS_CTL_S_TOO_BIG,		/* messages above the size limit */
+	CPNS_CTL_S_SESSION_LIMIT,	/* refused: too many sessions */
+	CPNS_CTL_S_RATE_LIMIT,		/* refused: address over its rate */
+	CPNS_CTL_S_UNKNOWN_PNE,
+	CPNS_CTL_S_REVOKED_PNE,
+	CPNS_CTL_S_GKDK_ASSIGNED,	/* GKDK Assignment Responses sent */
+	CPNS_CTL_S_GKDK_INSTALLED,	/* PNE: GKDKs put into the module */
+	__CPNS_CTL_S_MAX
+};
+
+enum cpns_ctl_pne_state {
+	CPNS_CTL_PNE_REGISTERED,	/* known, no slot yet */
+	CPNS_CTL_PNE_ASSIGNED,		/* holds a slot */
+	CPNS_CTL_PNE_REVOKED,		/* slot burnt; refused */
+};
+
+#endif /* CPNS_CTL_H */
