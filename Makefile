@@ -179,9 +179,9 @@ $(B)/asan/tests/%: userspace/tests/%.c userspace/tests/keytest.h $(ASAN_LIB) $(A
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) $(SAN) -o $@ $< $(ASAN_DMN) $(ASAN_LIB) $(DMN_LIBS) $(LDLIBS)
 
-$(B)/tools/%: userspace/tools/%.c $(LIB)
+$(B)/tools/%: userspace/tools/%.c $(LIB) $(DMN)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsd $(CFLAGS) -o $@ $< $(DMN) $(LIB) $(DMN_LIBS) $(LDLIBS)
 
 $(B)/bench/%: userspace/bench/%.c $(LIB)
 	@mkdir -p $(@D)

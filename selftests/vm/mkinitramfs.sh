@@ -33,7 +33,8 @@ tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
 	mount umount dmesg seq timeout mkdir ls rm ln awk sed head tail wc
 	tr cut sort uniq env id chmod cp mv kill ps date stat tee xargs find
 	dd od cmp diff basename dirname sync uname mktemp touch pidof pkill
-	flock printf true false readlink realpath nproc free getopt paste setsid"
+	flock printf true false readlink realpath nproc free getopt paste setsid
+	openssl"
 
 copy() {	# copy a host file to the same path in the image, keeping links
 	local src=$1 dst
@@ -91,6 +92,18 @@ if [ -x "$B/asan/cpnsctl" ]; then
 	install -m 0755 "$B/asan/cpnsctl" "$root/usr/sbin/cpnsctl"
 else
 	install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
+fi
+# The daemon, sanitized like cpnsctl, and the test-only GKDK tool.
+if [ -x "$B/asan/cpnsd/cpnsd" ]; then
+	copy_with_libs "$B/asan/cpnsd/cpnsd"
+	install -m 0755 "$B/asan/cpnsd/cpnsd" "$root/usr/sbin/cpnsd"
+elif [ -x "$B/cpnsd/cpnsd" ]; then
+	copy_with_libs "$B/cpnsd/cpnsd"
+	install -m 0755 "$B/cpnsd/cpnsd" "$root/usr/sbin/cpnsd"
+fi
+if [ -x "$B/tools/cpnsd-gkdk" ]; then
+	copy_with_libs "$B/tools/cpnsd-gkdk"
+	install -m 0755 "$B/tools/cpnsd-gkdk" "$root/usr/sbin/cpnsd-gkdk"
 fi
 # The tests: the kselftest collection as selftests/Makefile installs it
 # (run_kselftest.sh, kselftest/, cpns/), plus the harness's own tests as
