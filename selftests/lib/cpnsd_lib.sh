@@ -76,15 +76,17 @@ pne_conf() {
 # daemon_start NS NAME: cpnsd with NAME.conf in NS, logging to NAME.log;
 # waits until it says it is ready.  Sets CPNSD_PID_<NAME>.
 daemon_start() {
-	local ns=$1 name=$2 pid i
+	local ns=$1 name=$2 pid i before
 
+	before=$(grep -c 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null)
 	ip netns exec "$ns" cpnsd -c "$CPNSD_TMP/$name.conf" --foreground \
 		--debug 2>>"$CPNSD_TMP/$name.log" &
 	pid=$!
 	CPNSD_PIDS+=("$pid")
 	printf -v "CPNSD_PID_${name//[^A-Za-z0-9_]/_}" '%s' "$pid"
 	for i in $(seq 200); do
-		grep -q 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null && return 0
+		[ "$(grep -c 'ready$' "$CPNSD_TMP/$name.log")" -gt "${before:-0}" ] &&
+			return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
