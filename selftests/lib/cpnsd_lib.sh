@@ -79,8 +79,8 @@ daemon_start() {
 	local ns=$1 name=$2 pid i before
 
 	before=$(grep -c 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null)
-	ip netns exec "$ns" cpnsd -c "$CPNSD_TMP/$name.conf" --foreground \
-		--debug 2>>"$CPNSD_TMP/$name.log" &
+	ip netns exec "$ns" "${CPNSD_BIN:-cpnsd}" -c "$CPNSD_TMP/$name.conf" --foreground \
+		${CPNSD_DEBUG---debug} 2>>"$CPNSD_TMP/$name.log" &
 	pid=$!
 	CPNSD_PIDS+=("$pid")
 	printf -v "CPNSD_PID_${name//[^A-Za-z0-9_]/_}" '%s' "$pid"

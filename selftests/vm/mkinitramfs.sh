@@ -138,6 +138,9 @@ cp "$TOP"/selftests/lib/*.sh "$root/bench/"
 for f in "$TOP"/selftests/bench/*.sh; do
 	[ -f "$f" ] && cp "$f" "$root/bench/"
 done
+# The benchmark measures the daemon as shipped, not the sanitized one.
+[ -x "$B/cpnsd/cpnsd" ] && copy_with_libs "$B/cpnsd/cpnsd" &&
+	cp "$B/cpnsd/cpnsd" "$root/bench/cpnsd"
 for f in "$B"/vmbench/*; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done

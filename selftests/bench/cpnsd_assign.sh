@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# GKDK assignments per second through a real gateway (TLS 1.3 PSK
+# handshake, GKDK Assignment Request, slot committed to SQLite with
+# synchronous=FULL, response), with 1 and 50 concurrent clients, beside
+# the peer: bare TLS 1.3 PSK handshakes against openssl s_server between
+# the same two namespaces.  Goal: at least 0.5x the bare handshake rate.
+. ./common.sh
+. ./cpnsd_lib.sh
+trap 'kill $srv 2>/dev/null; cpnsd_cleanup' EXIT
+SECS=${SECS:-5}
+peer=/ksft/cpns/cpnsd_peer
+
+modprobe cpns
+ns_add gw
+ns_add cl
+ns_veth gw v0 10.80.0.1 cl eth0 10.80.0.2
+gw_conf gw 5 0.0.0.0:4433 '[limits]' 'rate = 100000' 'burst = 100000'
+# The shipped build at its default log level: no per-step debug lines.
+CPNSD_BIN=/bench/cpnsd CPNSD_DEBUG= daemon_start gw gw || exit 1
+eu_key "$CPNSD_TMP/bench.key"
+ctl gw pne add bench eu-key file "$CPNSD_TMP/bench.key" || exit 1
+hex=$(od -An -tx1 "$CPNSD_TMP/bench.key" | tr -d ' \n')
+ip netns exec gw openssl s_server -quiet -accept 4434 -tls1_3 -nocert \
+	-psk_identity bench -psk "$hex" -num_tickets 0 >/dev/null 2>&1 </dev/null &
+srv=$!
+sleep 1
+
+rate() {	# PORT THREADS [handshake]: the rate cpnsd_peer measured
+	ip netns exec cl "$peer" bench "10.80.0.1:$1" bench \
+		"$CPNSD_TMP/bench.key" "$2" "$SECS" $3 |
+		sed -n 's/.*= \([0-9.]*\)\/s.*/\1/p'
+}
+
+echo "GKDK assignments through cpnsd vs bare TLS 1.3 PSK handshakes (openssl s_server), ${SECS} s each"
+printf '%-8s %14s %14s %8s\n' clients "assign/s" "handshake/s" ratio
+for t in 1 50; do
+	a=$(rate 4433 "$t")
+	h=$(rate 4434 "$t" handshake)
+	printf '%-8s %14s %14s %8s\n' "$t" "$a" "$h" \
+		"$(awk -v a="$a" -v h="$h" 'BEGIN { if (h > 0) printf "%.2fx", a / h; else print "-" }')"
+done
+kill "$srv"
+exit 0
