@@ -27,7 +27,8 @@ echo "1..${#targets[@]}"
 [ ${#targets[@]} = 0 ] && exit 0
 
 # Seeds: the hex fields of the vector files, in each target's input form.
-# fuzz_gkblob takes be16 len(gkdk) || gkdk || blob; fuzz_gkdk a GKDK.
+# fuzz_gkblob takes be16 len(gkdk) || gkdk || blob; fuzz_gkdk a GKDK;
+# fuzz_msg a limit byte (0: the default, 0x88: 8 KiB) || a message.
 seed() {
 	local name=$1 dir=$2
 
@@ -64,6 +65,10 @@ for fn in sorted(os.listdir(vec)):
             seeds.append(len(g).to_bytes(2, 'big') + g + b)
         elif name == 'fuzz_gkdk' and 'gkdk' in r:
             seeds.append(g)
+        elif name == 'fuzz_msg' and 'msg' in r:
+            lim = int(r.get('body_max', 4096)) // 1024
+            seeds.append(bytes([0x80 | lim if lim != 4 else 0]) +
+                         bytes.fromhex(r['msg']))
 os.makedirs(out, exist_ok=True)
 for s in seeds:
     with open(os.path.join(out, hashlib.sha1(s).hexdigest()), 'wb') as f:

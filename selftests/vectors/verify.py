@@ -3,8 +3,10 @@
 """Second, independent implementation of the key hierarchy formats,
 written from Documentation/keys.rst and sharing no code with libcpns:
 re-derives node keys, parses every GKDK and blob of the vectors, opens the
-blobs and checks the recorded results, fingerprints and signatures.  A
-port to the kernel should agree with it and with libcpns byte for byte.
+blobs and checks the recorded results, fingerprints and signatures; and
+of the CPNS messages (Documentation/protocol.rst, msg.vec).  A port to
+the kernel or another daemon should agree with it and with libcpns byte
+for byte.
 
 usage: selftests/vectors/verify.py [DIR]   (needs python3-cryptography)"""
 import hashlib, hmac, struct, sys
@@ -289,5 +291,105 @@ for r in records(d + '/fastpath.vec'):
 n += 1
 if not good:
     bad += 1; print('MISMATCH randomness of fastpath')
+# msg.vec: the CPNS messages of Documentation/protocol.rst, parsed from
+# the document's tables; valid records re-encoded from their fields.
+MSG_TYPES = ['gkdk-req', 'gkdk-resp', 'gk-notify', 'gk-resp', 'gk-bcast',
+             'error', 'keepalive', 'gkdk-renew']
+# name: (number, format or (min len, max len), value check)
+ATTRS = {
+    'pne_id': (1, (1, 64), 'id'), 'gateway_id': (2, '>Q', None),
+    'gkdk': (3, (84, 692), 'keys'), 'sign_key': (4, (32, 32), None),
+    'group': (5, '>I', 'nonzero'), 'epoch': (6, '>Q', 'nonzero'),
+    'group_key': (7, (32, 32), None), 'valid_from': (8, '>Q', None),
+    'valid_until': (9, '>Q', None), 'status': (10, '>H', 'status'),
+    'signed_blob': (11, (1, 65535), None), 'set_id': (12, '>I', None),
+    'code': (13, '>H', 'status'), 'text': (14, (0, 256), 'text'),
+    'slot': (15, '>I', None),
+}
+ANAME = {v[0]: k for k, v in ATTRS.items()}
+STATUS = ['ok', 'malformed', 'unexpected', 'unknown_pne', 'revoked',
+          'internal', 'busy', 'stale', 'not_member', 'install']
+# type: (required, optional)
+MSGS = {
+    'gkdk-req': ({'pne_id'}, set()),
+    'gkdk-resp': ({'gateway_id', 'gkdk', 'sign_key'}, set()),
+    'gk-notify': ({'group', 'epoch', 'group_key', 'valid_from', 'valid_until'}, set()),
+    'gk-resp': ({'group', 'epoch', 'status'}, {'pne_id'}),
+    'gk-bcast': ({'gateway_id', 'signed_blob'}, set()),
+    'error': ({'code'}, {'text'}),
+    'keepalive': (set(), set()),
+    'gkdk-renew': ({'set_id'}, set()),
+}
+ID_CHARS = set(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-')
+
+def parse_msg(b, body_max=4096):
+    """(result, attribute name, {field: value})"""
+    if len(b) < 8: return 'truncated', 'none', None
+    ver, typ, flags, blen = struct.unpack('>BBHI', b[:8])
+    if ver != 1: return 'version', 'none', None
+    if not 1 <= typ <= len(MSG_TYPES): return 'type', 'none', None
+    if flags: return 'flags', 'none', None
+    if blen > body_max: return 'too_big', 'none', None
+    if len(b) < 8 + blen: return 'truncated', 'none', None
+    if len(b) > 8 + blen: return 'trailing', 'none', None
+    tname = MSG_TYPES[typ - 1]
+    req, opt = MSGS[tname]
+    fields, off, prev = {'type': tname}, 8, 0
+    while off < len(b):
+        if len(b) - off < 4: return 'attr_truncated', 'none', None
+        a, alen = struct.unpack('>HH', b[off:off + 4])
+        name = ANAME.get(a, 'none' if a == 0 else 'unknown')
+        if name not in req | opt: return 'attr_unknown', name, None
+        if a <= prev: return 'attr_order', name, None
+        v = b[off + 4:off + 4 + alen]
+        if len(v) < alen: return 'attr_truncated', name, None
+        _, fmt, check = ATTRS[name]
+        if isinstance(fmt, str):
+            if alen != struct.calcsize(fmt): return 'attr_len', name, None
+            v = struct.unpack(fmt, v)[0]
+            if ((check == 'nonzero' and v == 0) or
+                    (check == 'status' and v >= len(STATUS))):
+                return 'attr_value', name, None
+            if check == 'status': v = STATUS[v]
+        else:
+            if not fmt[0] <= alen <= fmt[1] or (check == 'keys' and (alen - 20) % 32):
+                return 'attr_len', name, None
+            if ((check == 'id' and not set(v) <= ID_CHARS) or
+                    (check == 'text' and any(c < 0x20 or c == 0x7f for c in v))):
+                return 'attr_value', name, None
+        fields[name] = v
+        prev, off = a, off + 4 + alen
+    for name in sorted(req - fields.keys(), key=lambda n: ATTRS[n][0]):
+        return 'attr_missing', name, None
+    if 'valid_from' in fields and fields['valid_until'] <= fields['valid_from']:
+        return 'attr_value', 'valid_until', None
+    return 'ok', 'none', fields
+
+def encode_msg(fields):
+    body = b''
+    for name in sorted((k for k in fields if k in ATTRS), key=lambda n: ATTRS[n][0]):
+        num, fmt, check = ATTRS[name]
+        v = fields[name]
+        if check == 'status': v = STATUS.index(v)
+        v = struct.pack(fmt, v) if isinstance(fmt, str) else v
+        body += struct.pack('>HH', num, len(v)) + v
+    return struct.pack('>BBHI', 1, MSG_TYPES.index(fields['type']) + 1, 0, len(body)) + body
+
+for r in records(d + '/msg.vec'):
+    m = bytes.fromhex(r['msg'])
+    res, attr, got = parse_msg(m, int(r.get('body_max', 4096)))
+    good = res == r['result']
+    if res == 'ok':
+        want = {'type': r['type']}
+        for k, v in r.items():
+            if k in ATTRS:
+                want[k] = (v if ATTRS[k][2] == 'status' else int(v)
+                           if isinstance(ATTRS[k][1], str) else bytes.fromhex(v))
+        good &= got == want and encode_msg(want) == m
+    else:
+        good &= attr == r['attr']
+    n += 1
+    if not good:
+        bad += 1; print('MISMATCH', r['case'], res, attr, r['result'], r.get('attr'))
 print(f'{n} records, {bad} mismatches')
 sys.exit(1 if bad else 0)

@@ -27,6 +27,9 @@ static const struct cpnsctl_object objects[] = {
 	{ "key", cmd_key, "Group Keys: add, del, show, flush, fingerprint" },
 	{ "stats", cmd_stats, "counters of the namespace or of a group" },
 	{ "monitor", cmd_monitor, "print events as they happen" },
+	{ "pne", cmd_pne, "cpnsd (gateway): PNEs: add, del, revoke, show, list" },
+	{ "keyset", cmd_keyset, "cpnsd (gateway): the key material set" },
+	{ "daemon", cmd_daemon, "cpnsd: role, uptime, peers, counters" },
 	{ "help", cmd_help, "this help" },
 };
 
@@ -397,5 +400,6 @@ int main(int argc, char **argv)
 	}
 	if (ctl.nl_open)
 		cpns_nl_close(&ctl.nl);
+	cpnsctl_ctl_close(&ctl);
 	return ret;
 }

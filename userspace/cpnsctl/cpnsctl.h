@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl.h"
 #include "nl.h"
 
 /*
@@ -27,6 +28,7 @@ struct cpnsctl {
 	const char *batch;
 	struct cpns_nl nl;
 	bool nl_open;
+	struct cpns_ctl *ctlsock;	/* cpnsd's control socket, once used */
 };
 
 struct cpnsctl_object {
@@ -71,6 +73,16 @@ int cmd_group(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_key(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_stats(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_pne(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_keyset(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_daemon(struct cpnsctl *ctl, int argc, char **argv);
+
+/* ctlsock.c: cpnsd's control socket (the daemon's objects). */
+int cpnsctl_ctl_connect(struct cpnsctl *ctl);
+int cpnsctl_ctl_talk(struct cpnsctl *ctl, const char *what,
+		     struct nlmsghdr *req, const struct cpnsctl_attrs *attrs,
+		     mnl_cb_t cb, void *data);
+void cpnsctl_ctl_close(struct cpnsctl *ctl);
 
 /* Shared by the objects that show keys and groups in several places. */
 void print_key_attrs(const struct nlattr **tb);

@@ -32,7 +32,8 @@ struct store_pne {
 	char id[STORE_PNE_ID_MAX + 1];
 	char eu_key_file[STORE_PATH_MAX];
 	enum store_pne_state state;
-	uint32_t set_id;	/* of the slot, when ASSIGNED or REVOKED */
+	bool has_slot;		/* ASSIGNED; REVOKED unless revoked slotless */
+	uint32_t set_id;	/* of the slot, when has_slot */
 	uint32_t slot;
 	uint64_t assigned_at;	/* Unix seconds, when ASSIGNED */
 };
@@ -46,11 +47,18 @@ struct store_kms {
 
 /*
  * Opens (creating 0600, and its schema) or migrates the database at
- * @path.  Refuses a file not owned by us or readable by others, and a
- * schema newer than this program knows.
+ * @path.  Refuses (-EPERM) a file, or its -wal/-shm, not owned by the
+ * effective uid or open to group or others; -ELOOP a symbolic link;
+ * -ENOTSUP a schema newer than this program knows; -EINVAL a file that
+ * is not a cpnsd database.
  */
 int store_open(const char *path, struct store **st, char *err, size_t len);
 void store_close(struct store *st);
+/*
+ * The reason of the last failure of any call on @st, for the functions
+ * that take no @err.  Never holds a secret.
+ */
+const char *store_errmsg(const struct store *st);
 
 /* Figure a step 2: the current key material set, or -ENOENT. */
 int store_kms_get(struct store *st, struct store_kms *kms);
@@ -63,20 +71,33 @@ int store_kms_get(struct store *st, struct store_kms *kms);
 int store_kms_put(struct store *st, const struct store_kms *kms,
 		  char *err, size_t len);
 
-/* The gateway's Ed25519 seed: -ENOENT when none yet; put stores one. */
+/*
+ * The gateway's Ed25519 seed: -ENOENT when none yet.  Put stores the
+ * first one and refuses another (-EEXIST): PNEs keep its public key.
+ */
 int store_signkey_get(struct store *st, uint8_t sk[32]);
 int store_signkey_put(struct store *st, const uint8_t sk[32]);
 
-/* -EEXIST when the id is known; -EINVAL for a bad id or path. */
+/*
+ * -EEXIST when the id is known; -EINVAL for a bad id (msg.h: 1..64 of
+ * [A-Za-z0-9._:-]) or a path that is not absolute.  Every function
+ * taking an id refuses a bad one with -EINVAL.
+ */
 int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
 		  char *err, size_t len);
 /* Forgets the PNE; a slot it held stays burnt (revoked).  -ENOENT. */
 int store_pne_del(struct store *st, const char *id, char *err, size_t len);
-/* Burns its slot (if any) and refuses it from now on.  -ENOENT. */
+/*
+ * Burns its slot (if any) and refuses it from now on.  -ENOENT.
+ * Revoking a revoked PNE is a success.
+ */
 int store_pne_revoke(struct store *st, const char *id, char *err,
 		     size_t len);
 int store_pne_get(struct store *st, const char *id, struct store_pne *pne);
-/* Calls @fn for each PNE in id order; stops at its first non-zero. */
+/*
+ * Calls @fn for each PNE in id order; stops at its first non-zero and
+ * returns it.  @fn may call the other store functions, not this one.
+ */
 int store_pne_foreach(struct store *st,
 		      int (*fn)(const struct store_pne *pne, void *arg),
 		      void *arg);
@@ -90,7 +111,7 @@ int store_pne_foreach(struct store *st,
 int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
 		     char *err, size_t len);
 
-/* Slots of the current set by state. */
+/* Slots of the current set by state (-ENOENT: no set yet). */
 int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 		      uint32_t *revoked);
 

@@ -89,4 +89,41 @@ enum cpns_ctl_pne_state {
 	CPNS_CTL_PNE_REVOKED,		/* slot burnt; refused */
 };
 
+/*
+ * Shared by cpnsd (request validation) and its clients (replies): what
+ * each attribute of the protocol must be.  Client side: one connection,
+ * one request at a time, replies read to their NLMSG_DONE or error.
+ */
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+#include "nl.h"
+
+/* Another socket path, e.g. a test's daemon in its own namespace. */
+#define CPNS_CTL_ENV		"CPNSD_CONTROL"
+#define CPNS_CTL_PNE_ID_MAX	64
+#define CPNS_CTL_PATH_MAX	4096
+/* How long a client waits for cpnsd's reply. */
+#define CPNS_CTL_TIMEOUT_SEC	30
+
+extern const struct cpns_nl_policy_set cpns_ctl_policy;
+extern const struct cpns_nl_policy_set cpns_ctl_stats_policy;
+
+struct cpns_ctl {
+	int fd;
+	uint32_t seq;
+	char path[108];			/* sun_path */
+	char errmsg[256];		/* cpnsd's reason for the last error */
+	int errattr;			/* and the attribute at fault, or 0 */
+	char req[CPNS_CTL_MSG_MAX];
+	char buf[CPNS_CTL_MSG_MAX];
+};
+
+const char *cpns_ctl_path(void);
+int cpns_ctl_open(struct cpns_ctl *c, const char *path);
+void cpns_ctl_close(struct cpns_ctl *c);
+struct nlmsghdr *cpns_ctl_request(struct cpns_ctl *c, uint8_t cmd,
+				  uint16_t flags);
+int cpns_ctl_talk(struct cpns_ctl *c, struct nlmsghdr *req, mnl_cb_t cb,
+		  void *data);
+
 #endif /* CPNS_CTL_H */

@@ -1,0 +1,1018 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gateway's durable state in SQLite (Documentation/daemon.rst, "State
+ * and crash safety").  The schema carries the invariants itself (slots
+ * handed out once, lowest first; states only move forward; a revoked PNE
+ * stays revoked), so that a bug here aborts a transaction instead of
+ * handing one slot to two PNEs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "keytree.h"
+#include "store.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* "CPNS": lets open refuse another program's SQLite file. */
+#define STORE_APP_ID	0x43504e53
+
+/*
+ * Version 1.  Slots (keytree.h): 0 FREE is the absence of a row, 1
+ * ASSIGNED, 2 REVOKED.  PNE states are enum store_pne_state.
+ *
+ * kms keeps every set ever made, the current one being the highest
+ * set_id: the rows keep set ids growing, and the PNEs revoked in an old
+ * set keep pointing at their burnt slot.  An old set's master secret is
+ * erased when its successor is stored: its GKDKs are refused from then on
+ * (keys.rst, "Slot table"), so nothing needs it, and a kept secret is one
+ * more to leak.
+ *
+ * kms.next_slot is the lowest slot of the set never handed out: slots are
+ * never reused, so assignment is a counter, not a search, and the
+ * triggers make the counter the only way to get a slot.
+ */
+static const char schema_v1[] =
+"PRAGMA application_id = 1129336403;\n"	/* STORE_APP_ID */
+"CREATE TABLE kms (\n"
+"	set_id     INTEGER PRIMARY KEY CHECK (set_id BETWEEN 0 AND 4294967295),\n"
+"	gateway_id INTEGER NOT NULL,\n"
+"	height     INTEGER NOT NULL CHECK (height BETWEEN 1 AND 20),\n"
+"	master     BLOB CHECK (master IS NULL OR\n"
+"			(typeof(master) = 'blob' AND length(master) = 32)),\n"
+"	next_slot  INTEGER NOT NULL DEFAULT 0\n"
+"			CHECK (next_slot BETWEEN 0 AND (1 << height))\n"
+");\n"
+"CREATE TRIGGER kms_insert BEFORE INSERT ON kms\n"
+"WHEN NEW.set_id <= (SELECT max(set_id) FROM kms) OR NEW.next_slot != 0\n"
+"	OR NEW.master IS NULL\n"
+"BEGIN SELECT RAISE(ABORT, 'a new set has a master, a set id above every earlier one, no slot used'); END;\n"
+"CREATE TRIGGER kms_update BEFORE UPDATE ON kms\n"
+"WHEN NEW.set_id IS NOT OLD.set_id OR NEW.gateway_id IS NOT OLD.gateway_id\n"
+"	OR NEW.height IS NOT OLD.height OR NEW.next_slot < OLD.next_slot\n"
+"	OR (NEW.master IS NOT OLD.master AND (NEW.master IS NOT NULL\n"
+"		OR OLD.set_id = (SELECT max(set_id) FROM kms)))\n"
+"BEGIN SELECT RAISE(ABORT, 'a set only uses more slots, and only an old set loses its master'); END;\n"
+"CREATE TRIGGER kms_delete BEFORE DELETE ON kms\n"
+"BEGIN SELECT RAISE(ABORT, 'a key material set is never deleted'); END;\n"
+"CREATE TABLE slots (\n"
+"	set_id INTEGER NOT NULL REFERENCES kms (set_id),\n"
+"	slot   INTEGER NOT NULL CHECK (slot >= 0),\n"
+"	state  INTEGER NOT NULL CHECK (state IN (1, 2)),\n"
+"	pne_id TEXT NOT NULL,\n"
+"	PRIMARY KEY (set_id, slot)\n"
+") WITHOUT ROWID;\n"
+"CREATE TRIGGER slots_insert BEFORE INSERT ON slots\n"
+"WHEN NEW.state != 1 OR NEW.set_id IS NOT (SELECT max(set_id) FROM kms)\n"
+"	OR NEW.slot IS NOT (SELECT next_slot FROM kms WHERE set_id = NEW.set_id)\n"
+"BEGIN SELECT RAISE(ABORT, 'a slot is handed out once, lowest first, from the current set'); END;\n"
+"CREATE TRIGGER slots_count AFTER INSERT ON slots\n"
+"BEGIN UPDATE kms SET next_slot = NEW.slot + 1 WHERE set_id = NEW.set_id; END;\n"
+"CREATE TRIGGER slots_update BEFORE UPDATE ON slots\n"
+"WHEN NEW.set_id IS NOT OLD.set_id OR NEW.slot IS NOT OLD.slot\n"
+"	OR NEW.pne_id IS NOT OLD.pne_id\n"
+"	OR NOT (NEW.state = OLD.state OR (OLD.state = 1 AND NEW.state = 2))\n"
+"BEGIN SELECT RAISE(ABORT, 'a slot only moves from assigned to revoked'); END;\n"
+"CREATE TRIGGER slots_revoke AFTER UPDATE OF state ON slots\n"
+"WHEN NEW.state = 2\n"
+"BEGIN UPDATE pnes SET state = 2\n"
+"	WHERE set_id = NEW.set_id AND slot = NEW.slot; END;\n"
+"CREATE TRIGGER slots_delete BEFORE DELETE ON slots\n"
+"BEGIN SELECT RAISE(ABORT, 'a slot is never freed'); END;\n"
+"CREATE TABLE pnes (\n"
+"	id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 64\n"
+"			AND id NOT GLOB '*[^A-Za-z0-9._:-]*'),\n"
+"	eu_key_file TEXT NOT NULL CHECK (substr(eu_key_file, 1, 1) = '/'\n"
+"			AND length(CAST(eu_key_file AS BLOB)) < 4096),\n"
+"	state       INTEGER NOT NULL CHECK (state IN (0, 1, 2)),\n"
+"	set_id      INTEGER,\n"
+"	slot        INTEGER,\n"
+"	assigned_at INTEGER,\n"
+"	UNIQUE (set_id, slot),\n"
+"	FOREIGN KEY (set_id, slot) REFERENCES slots (set_id, slot),\n"
+"	CHECK ((set_id IS NULL) = (slot IS NULL)),\n"
+"	CHECK (state != 0 OR set_id IS NULL),\n"
+"	CHECK (state != 1 OR (set_id IS NOT NULL AND assigned_at IS NOT NULL))\n"
+") WITHOUT ROWID;\n"
+/*
+ * What a PNE holds is the slot handed to it, assigned in the current set
+ * or burnt; a revoked PNE never leaves that state nor its slot.
+ */
+"CREATE TRIGGER pnes_insert BEFORE INSERT ON pnes WHEN NEW.state != 0\n"
+"BEGIN SELECT RAISE(ABORT, 'a new PNE holds no slot'); END;\n"
+"CREATE TRIGGER pnes_update BEFORE UPDATE ON pnes\n"
+"WHEN NEW.id IS NOT OLD.id\n"
+"	OR (OLD.state = 2 AND (NEW.state != 2 OR NEW.set_id IS NOT OLD.set_id\n"
+"		OR NEW.slot IS NOT OLD.slot))\n"
+"	OR (NEW.state = 1 AND (NEW.set_id IS NOT (SELECT max(set_id) FROM kms)\n"
+"		OR NOT EXISTS (SELECT 1 FROM slots WHERE set_id = NEW.set_id\n"
+"			AND slot = NEW.slot AND state = 1 AND pne_id = NEW.id)))\n"
+"	OR (NEW.state = 2 AND NEW.set_id IS NOT NULL AND NOT EXISTS (\n"
+"		SELECT 1 FROM slots WHERE set_id = NEW.set_id\n"
+"			AND slot = NEW.slot AND state = 2 AND pne_id = NEW.id))\n"
+"BEGIN SELECT RAISE(ABORT, 'a PNE holds the slot handed to it; a revoked PNE stays revoked'); END;\n"
+"CREATE TABLE signkey (\n"
+"	id   INTEGER PRIMARY KEY CHECK (id = 1),\n"
+"	seed BLOB NOT NULL CHECK (typeof(seed) = 'blob' AND length(seed) = 32)\n"
+");\n"
+"CREATE TRIGGER signkey_update BEFORE UPDATE ON signkey\n"
+"BEGIN SELECT RAISE(ABORT, 'the signing key is never replaced'); END;\n"
+"CREATE TRIGGER signkey_delete BEFORE DELETE ON signkey\n"
+"BEGIN SELECT RAISE(ABORT, 'the signing key is never deleted'); END;\n";
+
+/*
+ * migrations[v] takes the schema from version v to v + 1, in one
+ * transaction of its own with the user_version update.  Append only.
+ */
+static const char *const migrations[] = {
+	schema_v1,
+};
+
+#define STORE_SCHEMA_VERSION	((int)ARRAY_SIZE(migrations))
+
+enum {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_KMS_CUR,
+	Q_KMS_INS,
+	Q_KMS_RETIRE,
+	Q_PNE_RESET,
+	Q_SIGN_GET,
+	Q_SIGN_INS,
+	Q_PNE_INS,
+	Q_PNE_GET,
+	Q_PNE_ALL,
+	Q_PNE_DEL,
+	Q_PNE_REVOKE,
+	Q_PNE_SET,
+	Q_SLOT_INS,
+	Q_SLOT_REVOKE,
+	Q_SLOT_COUNT,
+	__Q_MAX
+};
+
+#define PNE_COLS "id, eu_key_file, state, set_id, slot, assigned_at"
+
+static const char *const queries[__Q_MAX] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_KMS_CUR] = "SELECT set_id, gateway_id, height, master, next_slot "
+		      "FROM kms ORDER BY set_id DESC LIMIT 1",
+	[Q_KMS_INS] = "INSERT INTO kms (set_id, gateway_id, height, master) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+	[Q_KMS_RETIRE] = "UPDATE kms SET master = NULL "
+			 "WHERE set_id < ?1 AND master IS NOT NULL",
+	[Q_PNE_RESET] = "UPDATE pnes SET state = 0, set_id = NULL, "
+			"slot = NULL, assigned_at = NULL WHERE state = 1",
+	[Q_SIGN_GET] = "SELECT seed FROM signkey WHERE id = 1",
+	[Q_SIGN_INS] = "INSERT INTO signkey (id, seed) VALUES (1, ?1)",
+	[Q_PNE_INS] = "INSERT INTO pnes (id, eu_key_file, state) "
+		      "VALUES (?1, ?2, 0)",
+	[Q_PNE_GET] = "SELECT " PNE_COLS " FROM pnes WHERE id = ?1",
+	[Q_PNE_ALL] = "SELECT " PNE_COLS " FROM pnes ORDER BY id",
+	[Q_PNE_DEL] = "DELETE FROM pnes WHERE id = ?1",
+	[Q_PNE_REVOKE] = "UPDATE pnes SET state = 2 WHERE id = ?1",
+	[Q_PNE_SET] = "UPDATE pnes SET state = 1, set_id = ?2, slot = ?3, "
+		      "assigned_at = ?4 WHERE id = ?1",
+	[Q_SLOT_INS] = "INSERT INTO slots (set_id, slot, state, pne_id) "
+		       "VALUES (?1, ?2, 1, ?3)",
+	[Q_SLOT_REVOKE] = "UPDATE slots SET state = 2 "
+			  "WHERE set_id = ?1 AND slot = ?2",
+	[Q_SLOT_COUNT] = "SELECT state, count(*) FROM slots "
+			 "WHERE set_id = ?1 GROUP BY state",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *q[__Q_MAX];
+	char path[STORE_PATH_MAX];
+	char err[512];
+};
+
+/* The current set's row, without its secret. */
+struct kms_row {
+	uint32_t set_id;
+	unsigned int height;
+	uint32_t next_slot;
+};
+
+/*
+ * Formats the reason into @err (if any) and the store's last error;
+ * returns @ret so that callers can "return fail(...)".
+ */
+static int __attribute__((format(printf, 5, 6)))
+fail(struct store *st, char *err, size_t len, int ret, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (st)
+		snprintf(st->err, sizeof(st->err), "%s", buf);
+	if (err && len)
+		snprintf(err, len, "%s", buf);
+	return ret;
+}
+
+/*
+ * SQLITE_FULL (disk full) is -EIO, not -ENOSPC: to store_pne_assign's
+ * caller -ENOSPC means "the set is full, start a new one".
+ */
+static int sql_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	default:
+		return -EIO;
+	}
+}
+
+static int sql_fail(struct store *st, char *err, size_t len, int rc,
+		    const char *what)
+{
+	return fail(st, err, len, sql_errno(rc), "%s: %s: %s", st->path, what,
+		    sqlite3_errmsg(st->db));
+}
+
+/* Leaves the statement ready for its next use, with no value bound. */
+static void done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Runs a statement that returns no row. */
+static int run(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	done(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int tx_begin(struct store *st, char *err, size_t len, const char *what)
+{
+	int rc = run(st->q[Q_BEGIN]);
+
+	return rc ? sql_fail(st, err, len, rc, what) : 0;
+}
+
+static void tx_rollback(struct store *st)
+{
+	/* A failed COMMIT may already have rolled back. */
+	if (!sqlite3_get_autocommit(st->db))
+		run(st->q[Q_ROLLBACK]);
+}
+
+/* Returns once the transaction is on disk (synchronous=FULL). */
+static int tx_commit(struct store *st, char *err, size_t len, const char *what)
+{
+	int rc = run(st->q[Q_COMMIT]);
+
+	if (!rc)
+		return 0;
+	rc = sql_fail(st, err, len, rc, what);
+	tx_rollback(st);
+	return rc;
+}
+
+/* Ends a transaction on @ret: commits on 0, rolls back otherwise. */
+static int tx_end(struct store *st, int ret, char *err, size_t len,
+		  const char *what)
+{
+	if (ret) {
+		tx_rollback(st);
+		return ret;
+	}
+	return tx_commit(st, err, len, what);
+}
+
+/* ---- opening ---- */
+
+static int check_file(const char *path, const struct stat *sb, char *err,
+		      size_t len)
+{
+	if (!S_ISREG(sb->st_mode))
+		return fail(NULL, err, len, -EINVAL,
+			    "%s: not a regular file", path);
+	if (sb->st_uid != geteuid())
+		return fail(NULL, err, len, -EPERM,
+			    "%s: owned by uid %u, not by us (uid %u)", path,
+			    (unsigned int)sb->st_uid, (unsigned int)geteuid());
+	if (sb->st_mode & 077)
+		return fail(NULL, err, len, -EPERM,
+			    "%s: mode %04o lets group or others in; want 0600",
+			    path, (unsigned int)(sb->st_mode & 07777));
+	return 0;
+}
+
+/*
+ * Creates the database file 0600 whatever the umask, or checks the one
+ * there, and its WAL and shared-memory files if present: they hold the
+ * same secrets.  @sb gets the database file's identity.
+ */
+static int open_file(const char *path, struct stat *sb, char *err, size_t len)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	char side[STORE_PATH_MAX + 8];
+	int fd, ret;
+	size_t i;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd >= 0 && fchmod(fd, 0600)) {
+		ret = -errno;
+		close(fd);
+		return fail(NULL, err, len, ret, "%s: chmod 0600: %s", path,
+			    strerror(-ret));
+	}
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		return fail(NULL, err, len, ret, "%s: %s", path,
+			    ret == -ELOOP ? "a symbolic link: refused" :
+			    strerror(-ret));
+	}
+	ret = fstat(fd, sb) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return fail(NULL, err, len, ret, "%s: %s", path,
+			    strerror(-ret));
+	ret = check_file(path, sb, err, len);
+	for (i = 0; !ret && i < ARRAY_SIZE(sfx); i++) {
+		struct stat ss;
+
+		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
+		if (lstat(side, &ss))
+			continue;
+		ret = check_file(side, &ss, err, len);
+	}
+	return ret;
+}
+
+static int pragma_int(struct store *st, const char *sql, int64_t *val)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*val = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_MISMATCH;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int pragma_text_is(struct store *st, const char *sql, const char *want)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc)
+		return rc;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = strcmp((const char *)sqlite3_column_text(s, 0), want) ?
+			SQLITE_MISMATCH : SQLITE_OK;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * synchronous=FULL: in WAL mode NORMAL skips the WAL's fsync at commit,
+ * so a power cut could lose a transaction already acknowledged to a PNE.
+ * secure_delete: a retired master secret or a deleted row is overwritten
+ * with zeros in the file instead of lingering on a free page.
+ */
+static int configure(struct store *st, char *err, size_t len)
+{
+	static const char *const pragmas[] = {
+		"PRAGMA foreign_keys = ON",
+		"PRAGMA synchronous = FULL",
+		"PRAGMA secure_delete = ON",
+		"PRAGMA trusted_schema = OFF",
+	};
+	int64_t v = 0;
+	size_t i;
+	int rc;
+
+	sqlite3_extended_result_codes(st->db, 1);
+	rc = sqlite3_busy_timeout(st->db, 5000);
+	for (i = 0; !rc && i < ARRAY_SIZE(pragmas); i++)
+		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
+	if (rc)
+		return sql_fail(st, err, len, rc, pragmas[i - 1]);
+	rc = pragma_text_is(st, "PRAGMA journal_mode = WAL", "wal");
+	if (rc)
+		return rc == SQLITE_MISMATCH ?
+			fail(st, err, len, -EIO,
+			     "%s: cannot switch to WAL journaling", st->path) :
+			sql_fail(st, err, len, rc, "journal_mode");
+	/* An SQLite built without foreign keys would ignore the pragma. */
+	rc = pragma_int(st, "PRAGMA foreign_keys", &v);
+	if (rc || v != 1)
+		return fail(st, err, len, -EIO,
+			    "%s: this SQLite does not enforce foreign keys",
+			    st->path);
+	return 0;
+}
+
+static int migrate_one(struct store *st, bool *again, char *err, size_t len)
+{
+	int64_t ver = 0, app = 0, objs = 0;
+	char sql[64];
+	int rc, ret;
+
+	*again = false;
+	ret = tx_begin(st, err, len, "schema migration");
+	if (ret)
+		return ret;
+	/* Read under the write lock: two openers never migrate twice. */
+	rc = pragma_int(st, "PRAGMA user_version", &ver);
+	if (!rc)
+		rc = pragma_int(st, "PRAGMA application_id", &app);
+	if (!rc)
+		rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objs);
+	if (rc) {
+		ret = sql_fail(st, err, len, rc, "reading the schema version");
+		goto out;
+	}
+	if (ver > STORE_SCHEMA_VERSION) {
+		ret = fail(st, err, len, -ENOTSUP,
+			   "%s: schema version %lld is newer than this cpnsd knows (%d): refusing to downgrade",
+			   st->path, (long long)ver, STORE_SCHEMA_VERSION);
+		goto out;
+	}
+	if (ver < 0 || (ver ? app != STORE_APP_ID : app || objs)) {
+		ret = fail(st, err, len, -EINVAL,
+			   "%s: not a cpnsd database (application_id %#llx, user_version %lld)",
+			   st->path, (unsigned long long)app, (long long)ver);
+		goto out;
+	}
+	if (ver == STORE_SCHEMA_VERSION)
+		goto out;
+	rc = sqlite3_exec(st->db, migrations[ver], NULL, NULL, NULL);
+	if (!rc) {
+		/* PRAGMA takes no parameter; ver is our own integer. */
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+			 (int)ver + 1);
+		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	}
+	if (rc) {
+		snprintf(sql, sizeof(sql), "migration to schema version %d",
+			 (int)ver + 1);
+		ret = sql_fail(st, err, len, rc, sql);
+		goto out;
+	}
+	*again = true;
+out:
+	return tx_end(st, ret, err, len, "schema migration");
+}
+
+static int migrate(struct store *st, char *err, size_t len)
+{
+	bool again = true;
+	int ret = 0;
+
+	while (!ret && again)
+		ret = migrate_one(st, &again, err, len);
+	return ret;
+}
+
+static int prepare(struct store *st, char *err, size_t len)
+{
+	int rc, i;
+
+	for (i = 0; i < __Q_MAX; i++) {
+		rc = sqlite3_prepare_v3(st->db, queries[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &st->q[i],
+					NULL);
+		if (rc)
+			return sql_fail(st, err, len, rc, queries[i]);
+	}
+	return 0;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t len)
+{
+	struct stat before, after;
+	struct store *st;
+	int rc, ret;
+
+	*out = NULL;
+	if (!path || !*path || strlen(path) >= STORE_PATH_MAX)
+		return fail(NULL, err, len, -EINVAL,
+			    "database path empty or too long");
+	ret = open_file(path, &before, err, len);
+	if (ret)
+		return ret;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return fail(NULL, err, len, -ENOMEM, "%s: out of memory",
+			    path);
+	snprintf(st->path, sizeof(st->path), "%s", path);
+	rc = sqlite3_open_v2(path, &st->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc) {
+		ret = st->db ? sql_fail(st, err, len, rc, "open") :
+			fail(st, err, len, -ENOMEM, "%s: out of memory", path);
+		goto fail;
+	}
+	/* The file we checked must be the one SQLite opened. */
+	if (stat(path, &after) || after.st_dev != before.st_dev ||
+	    after.st_ino != before.st_ino) {
+		ret = fail(st, err, len, -EAGAIN,
+			   "%s: replaced while being opened", path);
+		goto fail;
+	}
+	ret = configure(st, err, len);
+	if (!ret)
+		ret = prepare(st, err, len);
+	if (!ret)
+		ret = migrate(st, err, len);
+	if (ret)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return ret;
+}
+
+void store_close(struct store *st)
+{
+	int i;
+
+	if (!st)
+		return;
+	for (i = 0; i < __Q_MAX; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *store_errmsg(const struct store *st)
+{
+	return st->err;
+}
+
+/* ---- key material set and signing key ---- */
+
+/* The current set's row (master copied into @master if not NULL). */
+static int kms_current(struct store *st, struct kms_row *row,
+		       uint64_t *gateway_id, uint8_t *master)
+{
+	sqlite3_stmt *s = st->q[Q_KMS_CUR];
+	int rc, ret = 0;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		ret = fail(st, NULL, 0, -ENOENT, "%s: no key material set",
+			   st->path);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		ret = sql_fail(st, NULL, 0, rc, "reading the key material set");
+		goto out;
+	}
+	row->set_id = (uint32_t)sqlite3_column_int64(s, 0);
+	row->height = (unsigned int)sqlite3_column_int(s, 2);
+	row->next_slot = (uint32_t)sqlite3_column_int64(s, 4);
+	if (gateway_id)
+		*gateway_id = (uint64_t)sqlite3_column_int64(s, 1);
+	if (master) {
+		if (sqlite3_column_bytes(s, 3) != CPNS_MASTER_LEN) {
+			ret = fail(st, NULL, 0, -EIO,
+				   "%s: set %u has no master secret", st->path,
+				   row->set_id);
+			goto out;
+		}
+		memcpy(master, sqlite3_column_blob(s, 3), CPNS_MASTER_LEN);
+	}
+out:
+	done(s);
+	return ret;
+}
+
+int store_kms_get(struct store *st, struct store_kms *kms)
+{
+	struct kms_row row;
+	int ret;
+
+	ret = kms_current(st, &row, &kms->gateway_id, kms->master);
+	if (ret)
+		return ret;
+	kms->set_id = row.set_id;
+	kms->height = row.height;
+	return 0;
+}
+
+/*
+ * The master is bound SQLITE_STATIC and unbound (done()) before we
+ * return: SQLite then makes no heap copy of the binding, which it would
+ * free without wiping.  Its page cache still holds the row, as it holds
+ * every row; the caller wipes @kms.
+ */
+int store_kms_put(struct store *st, const struct store_kms *kms, char *err,
+		  size_t len)
+{
+	sqlite3_stmt *s = st->q[Q_KMS_INS];
+	struct kms_row cur;
+	int ret, rc;
+
+	if (kms->height < 1 || kms->height > CPNS_TREE_HEIGHT_MAX)
+		return fail(st, err, len, -EINVAL,
+			    "key material set %u: height %u outside 1..%d",
+			    kms->set_id, kms->height, CPNS_TREE_HEIGHT_MAX);
+	ret = tx_begin(st, err, len, "storing a key material set");
+	if (ret)
+		return ret;
+	ret = kms_current(st, &cur, NULL, NULL);
+	if (!ret && kms->set_id <= cur.set_id) {
+		ret = fail(st, err, len, -EINVAL,
+			   "key material set %u: not above the current set %u",
+			   kms->set_id, cur.set_id);
+		goto out;
+	}
+	if (ret && ret != -ENOENT) {
+		fail(st, err, len, ret, "%s", st->err);
+		goto out;
+	}
+	ret = 0;
+	rc = run(st->q[Q_PNE_RESET]);
+	if (!rc) {
+		sqlite3_bind_int64(s, 1, kms->set_id);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)kms->gateway_id);
+		sqlite3_bind_int(s, 3, (int)kms->height);
+		sqlite3_bind_blob(s, 4, kms->master, CPNS_MASTER_LEN,
+				  SQLITE_STATIC);
+		rc = run(s);
+	}
+	if (!rc) {
+		sqlite3_bind_int64(st->q[Q_KMS_RETIRE], 1, kms->set_id);
+		rc = run(st->q[Q_KMS_RETIRE]);
+	}
+	if (rc)
+		ret = sql_fail(st, err, len, rc, "storing a key material set");
+out:
+	ret = tx_end(st, ret, err, len, "storing a key material set");
+	/*
+	 * The old master's page images are still in the WAL: a truncating
+	 * checkpoint moves the zeroed pages into the database and empties
+	 * the WAL file.  Best effort: a reader may hold it back.
+	 */
+	if (!ret)
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+	return ret;
+}
+
+int store_signkey_get(struct store *st, uint8_t sk[32])
+{
+	sqlite3_stmt *s = st->q[Q_SIGN_GET];
+	int rc, ret = 0;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		ret = fail(st, NULL, 0, -ENOENT, "%s: no signing key",
+			   st->path);
+	else if (rc != SQLITE_ROW)
+		ret = sql_fail(st, NULL, 0, rc, "reading the signing key");
+	else if (sqlite3_column_bytes(s, 0) != 32)
+		ret = fail(st, NULL, 0, -EIO, "%s: signing key not 32 bytes",
+			   st->path);
+	else
+		memcpy(sk, sqlite3_column_blob(s, 0), 32);
+	done(s);
+	return ret;
+}
+
+/* Bound SQLITE_STATIC for the reason store_kms_put gives. */
+int store_signkey_put(struct store *st, const uint8_t sk[32])
+{
+	sqlite3_stmt *s = st->q[Q_SIGN_INS];
+	int rc;
+
+	sqlite3_bind_blob(s, 1, sk, 32, SQLITE_STATIC);
+	rc = run(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return fail(st, NULL, 0, -EEXIST,
+			    "%s: a signing key is already stored", st->path);
+	return rc ? sql_fail(st, NULL, 0, rc, "storing the signing key") : 0;
+}
+
+/* ---- PNEs ---- */
+
+/* As msg.h's PNE id: 1..64 bytes of [A-Za-z0-9._:-]. */
+static bool pne_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n >= 1 && n <= STORE_PNE_ID_MAX &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789._:-") == n;
+}
+
+/*
+ * Ids that fail pne_id_ok are never printed raw: the log line would
+ * carry whatever a peer sent.
+ */
+static const char *shown(const char *id)
+{
+	return id && pne_id_ok(id) ? id : "(invalid id)";
+}
+
+static void pne_row(sqlite3_stmt *s, struct store_pne *p)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->id, sizeof(p->id), "%s",
+		 (const char *)sqlite3_column_text(s, 0));
+	snprintf(p->eu_key_file, sizeof(p->eu_key_file), "%s",
+		 (const char *)sqlite3_column_text(s, 1));
+	p->state = (enum store_pne_state)sqlite3_column_int(s, 2);
+	p->has_slot = sqlite3_column_type(s, 3) != SQLITE_NULL;
+	if (p->has_slot) {
+		p->set_id = (uint32_t)sqlite3_column_int64(s, 3);
+		p->slot = (uint32_t)sqlite3_column_int64(s, 4);
+	}
+	if (p->state == STORE_PNE_ASSIGNED)
+		p->assigned_at = (uint64_t)sqlite3_column_int64(s, 5);
+}
+
+/* PNE @id, or -ENOENT; the reason goes to @err. */
+static int pne_lookup(struct store *st, const char *id, struct store_pne *p,
+		      char *err, size_t len)
+{
+	sqlite3_stmt *s = st->q[Q_PNE_GET];
+	int rc, ret = 0;
+
+	if (!id || !pne_id_ok(id))
+		return fail(st, err, len, -EINVAL,
+			    "PNE %s: ids are 1..%d of [A-Za-z0-9._:-]",
+			    shown(id), STORE_PNE_ID_MAX);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		pne_row(s, p);
+	else if (rc == SQLITE_DONE)
+		ret = fail(st, err, len, -ENOENT, "PNE %s: unknown", id);
+	else
+		ret = sql_fail(st, err, len, rc, "reading a PNE");
+	done(s);
+	return ret;
+}
+
+int store_pne_get(struct store *st, const char *id, struct store_pne *pne)
+{
+	return pne_lookup(st, id, pne, NULL, 0);
+}
+
+int store_pne_foreach(struct store *st,
+		      int (*fn)(const struct store_pne *pne, void *arg),
+		      void *arg)
+{
+	sqlite3_stmt *s = st->q[Q_PNE_ALL];
+	struct store_pne *p;
+	int rc, ret = 0;
+
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(st, NULL, 0, -ENOMEM, "out of memory");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		pne_row(s, p);
+		ret = fn(p, arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(st, NULL, 0, rc, "listing the PNEs");
+	done(s);
+	free(p);
+	return ret;
+}
+
+int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
+		  char *err, size_t len)
+{
+	sqlite3_stmt *s = st->q[Q_PNE_INS];
+	int rc;
+
+	if (!id || !pne_id_ok(id))
+		return fail(st, err, len, -EINVAL,
+			    "PNE %s: ids are 1..%d of [A-Za-z0-9._:-]",
+			    shown(id), STORE_PNE_ID_MAX);
+	if (!eu_key_file || eu_key_file[0] != '/' ||
+	    strlen(eu_key_file) >= STORE_PATH_MAX)
+		return fail(st, err, len, -EINVAL,
+			    "PNE %s: EU-Key file must be an absolute path under %d bytes",
+			    id, STORE_PATH_MAX);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, eu_key_file, -1, SQLITE_STATIC);
+	rc = run(s);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return fail(st, err, len, -EEXIST, "PNE %s: already known", id);
+	if (rc)
+		return fail(st, err, len, sql_errno(rc), "PNE %s: add: %s", id,
+			    sqlite3_errmsg(st->db));
+	return 0;
+}
+
+/*
+ * Burns the slot @p holds in the current set; the slots_revoke trigger
+ * revokes the PNE with it.
+ */
+static int burn_slot(struct store *st, const struct store_pne *p)
+{
+	sqlite3_stmt *s = st->q[Q_SLOT_REVOKE];
+
+	if (p->state != STORE_PNE_ASSIGNED)
+		return SQLITE_OK;
+	sqlite3_bind_int64(s, 1, p->set_id);
+	sqlite3_bind_int64(s, 2, p->slot);
+	return run(s);
+}
+
+int store_pne_del(struct store *st, const char *id, char *err, size_t len)
+{
+	struct store_pne *p;
+	int ret, rc;
+
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(st, err, len, -ENOMEM, "out of memory");
+	ret = tx_begin(st, err, len, "deleting a PNE");
+	if (ret)
+		goto out_free;
+	ret = pne_lookup(st, id, p, err, len);
+	if (ret)
+		goto out;
+	rc = burn_slot(st, p);
+	if (!rc) {
+		sqlite3_bind_text(st->q[Q_PNE_DEL], 1, id, -1, SQLITE_STATIC);
+		rc = run(st->q[Q_PNE_DEL]);
+	}
+	if (rc)
+		ret = fail(st, err, len, sql_errno(rc), "PNE %s: delete: %s",
+			   id, sqlite3_errmsg(st->db));
+out:
+	ret = tx_end(st, ret, err, len, "deleting a PNE");
+out_free:
+	free(p);
+	return ret;
+}
+
+int store_pne_revoke(struct store *st, const char *id, char *err, size_t len)
+{
+	struct store_pne *p;
+	int ret, rc;
+
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(st, err, len, -ENOMEM, "out of memory");
+	ret = tx_begin(st, err, len, "revoking a PNE");
+	if (ret)
+		goto out_free;
+	ret = pne_lookup(st, id, p, err, len);
+	if (ret || p->state == STORE_PNE_REVOKED)
+		goto out;
+	rc = burn_slot(st, p);
+	if (!rc) {
+		sqlite3_bind_text(st->q[Q_PNE_REVOKE], 1, id, -1,
+				  SQLITE_STATIC);
+		rc = run(st->q[Q_PNE_REVOKE]);
+	}
+	if (rc)
+		ret = fail(st, err, len, sql_errno(rc), "PNE %s: revoke: %s",
+			   id, sqlite3_errmsg(st->db));
+out:
+	ret = tx_end(st, ret, err, len, "revoking a PNE");
+out_free:
+	free(p);
+	return ret;
+}
+
+/*
+ * Three indexed lookups and, for a new assignment, one insert (which the
+ * slots_count trigger follows with the counter update) and one update:
+ * the cost does not grow with the set.
+ */
+int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
+		     char *err, size_t len)
+{
+	struct store_pne *p;
+	struct kms_row cur;
+	int ret, rc;
+
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(st, err, len, -ENOMEM, "out of memory");
+	ret = tx_begin(st, err, len, "assigning a slot");
+	if (ret)
+		goto out_free;
+	ret = pne_lookup(st, id, p, err, len);
+	if (ret)
+		goto out;
+	if (p->state == STORE_PNE_REVOKED) {
+		ret = fail(st, err, len, -EPERM, "PNE %s: revoked", id);
+		goto out;
+	}
+	ret = kms_current(st, &cur, NULL, NULL);
+	if (ret) {
+		ret = fail(st, err, len, ret == -ENOENT ? -ENODATA : ret,
+			   "PNE %s: %s", id, st->err);
+		goto out;
+	}
+	if (p->state == STORE_PNE_ASSIGNED) {
+		*slot = p->slot;
+		goto out;
+	}
+	if (cur.next_slot >= UINT32_C(1) << cur.height) {
+		ret = fail(st, err, len, -ENOSPC,
+			   "PNE %s: key material set %u: all %u slots used",
+			   id, cur.set_id, UINT32_C(1) << cur.height);
+		goto out;
+	}
+	sqlite3_bind_int64(st->q[Q_SLOT_INS], 1, cur.set_id);
+	sqlite3_bind_int64(st->q[Q_SLOT_INS], 2, cur.next_slot);
+	sqlite3_bind_text(st->q[Q_SLOT_INS], 3, id, -1, SQLITE_STATIC);
+	rc = run(st->q[Q_SLOT_INS]);
+	if (!rc) {
+		sqlite3_stmt *s = st->q[Q_PNE_SET];
+
+		sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, cur.set_id);
+		sqlite3_bind_int64(s, 3, cur.next_slot);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+		rc = run(s);
+	}
+	if (rc) {
+		ret = fail(st, err, len, sql_errno(rc),
+			   "PNE %s: slot %u of set %u: %s", id, cur.next_slot,
+			   cur.set_id, sqlite3_errmsg(st->db));
+		goto out;
+	}
+	*slot = cur.next_slot;
+out:
+	ret = tx_end(st, ret, err, len, "assigning a slot");
+out_free:
+	free(p);
+	return ret;
+}
+
+int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
+		      uint32_t *revoked)
+{
+	sqlite3_stmt *s = st->q[Q_SLOT_COUNT];
+	uint32_t n[3] = { 0 };
+	struct kms_row cur;
+	int rc, ret;
+
+	ret = kms_current(st, &cur, NULL, NULL);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, cur.set_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int state = sqlite3_column_int(s, 0);
+
+		if (state == 1 || state == 2)
+			n[state] = (uint32_t)sqlite3_column_int64(s, 1);
+	}
+	done(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, NULL, 0, rc, "counting slots");
+	*free_ = (UINT32_C(1) << cur.height) - cur.next_slot;
+	*assigned = n[1];
+	*revoked = n[2];
+	return 0;
+}

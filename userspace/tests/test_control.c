@@ -1,0 +1,951 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpnsd's control socket (control.c) on a real libevent loop, with the
+ * store, the sessions and the EU-Key check faked here (the archive's
+ * own objects are then never linked).  Driven by the real cpnsctl
+ * binary for each command's text, JSON, refusal and exit status, and by
+ * raw packets for what cpnsctl never sends: garbage, huge packets,
+ * clients that leave mid-request, stay idle or come by the hundred, and
+ * a non-root client.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include <event2/event.h>
+
+#include "kselftest_harness.h"
+#include "cpnsd.h"
+#include "store.h"
+
+extern unsigned int control_max_clients, control_idle_ms;
+
+/* ---- fakes of the store, the sessions and the gateway ---- */
+
+#define NPNE 3000
+
+static struct store_pne pnes[NPNE];
+static int npne;
+static bool have_kms;
+static struct store_kms kms = {
+	.gateway_id = 0x1122334455667788ull, .set_id = 3, .height = 10,
+};
+static const uint8_t master[32] = "MASTER-SECRET-NEVER-SENT-1234567";
+static char gone[STORE_PNE_ID_MAX + 1];
+static int gone_calls;
+static struct session_info sessions[2] = {
+	{ "10.0.0.2:40000", "p1", "up", 1764400000 },
+	{ "10.0.0.3:40001", "", "handshake", 1764400100 },
+};
+static int nsessions;
+
+static struct store_pne *find(const char *id)
+{
+	int i;
+
+	for (i = 0; i < npne; i++)
+		if (!strcmp(pnes[i].id, id))
+			return &pnes[i];
+	return NULL;
+}
+
+int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
+		  char *err, size_t len)
+{
+	(void)st;
+	(void)err;
+	(void)len;
+	if (find(id))
+		return -EEXIST;
+	if (npne == NPNE)
+		return -ENOSPC;
+	memset(&pnes[npne], 0, sizeof(pnes[npne]));
+	snprintf(pnes[npne].id, sizeof(pnes[npne].id), "%s", id);
+	snprintf(pnes[npne].eu_key_file, sizeof(pnes[npne].eu_key_file), "%s",
+		 eu_key_file);
+	npne++;
+	return 0;
+}
+
+int store_pne_del(struct store *st, const char *id, char *err, size_t len)
+{
+	struct store_pne *p = find(id);
+
+	(void)st;
+	(void)err;
+	(void)len;
+	if (!p)
+		return -ENOENT;
+	*p = pnes[--npne];
+	return 0;
+}
+
+int store_pne_revoke(struct store *st, const char *id, char *err, size_t len)
+{
+	struct store_pne *p = find(id);
+
+	(void)st;
+	if (!p)
+		return -ENOENT;
+	if (p->state == STORE_PNE_REVOKED) {
+		snprintf(err, len, "PNE %s is already revoked", id);
+		return -EALREADY;
+	}
+	p->state = STORE_PNE_REVOKED;
+	return 0;
+}
+
+int store_pne_get(struct store *st, const char *id, struct store_pne *pne)
+{
+	struct store_pne *p = find(id);
+
+	(void)st;
+	if (!p)
+		return -ENOENT;
+	*pne = *p;
+	return 0;
+}
+
+int store_pne_foreach(struct store *st,
+		      int (*fn)(const struct store_pne *pne, void *arg),
+		      void *arg)
+{
+	int i, ret;
+
+	(void)st;
+	for (i = 0; i < npne; i++) {
+		ret = fn(&pnes[i], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int store_kms_get(struct store *st, struct store_kms *k)
+{
+	(void)st;
+	if (!have_kms)
+		return -ENOENT;
+	*k = kms;
+	memcpy(k->master, master, sizeof(master));
+	return 0;
+}
+
+int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
+		      uint32_t *revoked)
+{
+	(void)st;
+	*free_ = 1021;
+	*assigned = 2;
+	*revoked = 1;
+	return 0;
+}
+
+int session_foreach(struct cpnsd *d,
+		    int (*fn)(const struct session_info *si, void *arg),
+		    void *arg)
+{
+	int i, ret;
+
+	(void)d;
+	for (i = 0; i < nsessions; i++) {
+		ret = fn(&sessions[i], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void gateway_pne_gone(struct cpnsd *d, const char *pne_id)
+{
+	(void)d;
+	snprintf(gone, sizeof(gone), "%s", pne_id);
+	gone_calls++;
+}
+
+/* "good" files load; "missing" ones do not exist; others are bad. */
+int eukey_load(const char *path, uint8_t key[EU_KEY_LEN], char *err,
+	       size_t len)
+{
+	if (strstr(path, "good")) {
+		memset(key, 0xa5, EU_KEY_LEN);
+		return 0;
+	}
+	if (strstr(path, "missing")) {
+		snprintf(err, len, "EU-Key file %s: No such file or directory",
+			 path);
+		return -ENOENT;
+	}
+	snprintf(err, len, "EU-Key file %s: 31 bytes, not 32", path);
+	return -EINVAL;
+}
+
+/* ---- the fixture: a daemon with its socket in a fresh directory ---- */
+
+FIXTURE(ctl) {
+	struct cpnsd d;
+	char dir[64];
+	char path[128];
+	char cpnsctl[PATH_MAX];
+	int log_fd;		/* the daemon's stderr */
+	int saved_stderr;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	strcpy(self->dir, "/tmp/cpns-ctl-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	/* control_open() makes the missing directory itself. */
+	snprintf(self->path, sizeof(self->path), "%s/run/control", self->dir);
+	/* The cpnsctl beside this test's build: build/ or build/asan/. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = '\0';
+	snprintf(self->cpnsctl, sizeof(self->cpnsctl), "%s/../cpnsctl",
+		 dirname(exe));
+	ASSERT_EQ(0, access(self->cpnsctl, X_OK));
+
+	self->log_fd = memfd_create("log", MFD_CLOEXEC);
+	ASSERT_LE(0, self->log_fd);
+	self->saved_stderr = dup(STDERR_FILENO);
+	dup2(self->log_fd, STDERR_FILENO);
+	log_init(LOG_DEBUG_, false);
+
+	self->d.role = CPNSD_GATEWAY;
+	self->d.base = event_base_new();
+	ASSERT_NE(NULL, self->d.base);
+	self->d.store = (struct store *)&kms;	/* only tested for NULL */
+	self->d.started = time(NULL) - 3723;
+	ASSERT_EQ(0, control_open(&self->d, self->path));
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	char buf[4096];
+	ssize_t n;
+
+	control_close(&self->d);
+	event_base_free(self->d.base);
+	dup2(self->saved_stderr, STDERR_FILENO);
+	/* What the daemon logged, to see why a test failed. */
+	if (!_metadata->passed) {
+		lseek(self->log_fd, 0, SEEK_SET);
+		while ((n = read(self->log_fd, buf, sizeof(buf))) > 0)
+			fprintf(stderr, "%.*s", (int)n, buf);
+	}
+	close(self->log_fd);
+	snprintf(buf, sizeof(buf), "rm -rf %s", self->dir);
+	if (system(buf))
+		TH_LOG("could not remove %s", self->dir);
+}
+
+/* Run the loop for @ms milliseconds. */
+static void serve(struct cpnsd *d, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	event_base_loopexit(d->base, &tv);
+	event_base_dispatch(d->base);
+}
+
+/* Serve until child @pid exits; its exit status, or -1 after 20 s. */
+static int serve_child(struct cpnsd *d, pid_t pid)
+{
+	int i, status;
+
+	for (i = 0; i < 10000; i++) {
+		serve(d, 2);
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			serve(d, 2);	/* its EOF */
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		}
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+struct run {
+	int status;
+	char out[1 << 17];
+	char err[4096];
+};
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, cap - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+}
+
+/* cpnsctl with @args (split at spaces), served by the fixture's daemon. */
+static struct run *ctl_run(FIXTURE_DATA(ctl) *self, const char *args)
+{
+	static struct run r;
+	char copy[512], *argv[32], *save = NULL, *w;
+	int argc = 0, out, err;
+	pid_t pid;
+
+	snprintf(copy, sizeof(copy), "%s", args);
+	argv[argc++] = "cpnsctl";
+	for (w = strtok_r(copy, " ", &save); w && argc < 31;
+	     w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	out = memfd_create("out", 0);
+	err = memfd_create("err", 0);
+	pid = fork();
+	if (!pid) {
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		setenv("CPNSD_CONTROL", self->path, 1);
+		execv(self->cpnsctl, argv);
+		_exit(127);
+	}
+	r.status = serve_child(&self->d, pid);
+	slurp(out, r.out, sizeof(r.out));
+	slurp(err, r.err, sizeof(r.err));
+	return &r;
+}
+
+static bool logged(FIXTURE_DATA(ctl) *self, const char *what)
+{
+	static char buf[1 << 16];
+
+	slurp(dup(self->log_fd), buf, sizeof(buf));
+	lseek(self->log_fd, 0, SEEK_END);
+	return strstr(buf, what);
+}
+
+/* ---- raw packets ---- */
+
+static int raw_connect(FIXTURE_DATA(ctl) *self)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	strcpy(sun.sun_path, self->path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		return -1;
+	serve(&self->d, 2);
+	return fd;
+}
+
+/* The next packet on @fd within 2 s: its length, 0 on EOF, -1 none. */
+static ssize_t raw_recv(FIXTURE_DATA(ctl) *self, int fd, void *buf,
+			size_t cap)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		n = recv(fd, buf, cap, MSG_DONTWAIT);
+		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+			return n;
+		serve(&self->d, 2);
+	}
+	return -1;
+}
+
+struct answer {
+	int error;		/* of NLMSG_ERROR, 1 for DONE, 0 for an object */
+	char msg[256];
+	int attr;
+	char raw[CPNS_CTL_MSG_MAX];
+	ssize_t len;
+};
+
+static void raw_answer(FIXTURE_DATA(ctl) *self, int fd, struct answer *a)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)a->raw;
+	const struct nlattr *at;
+
+	memset(a, 0, sizeof(*a));
+	a->error = 2;		/* nothing came */
+	a->len = raw_recv(self, fd, a->raw, sizeof(a->raw));
+	if (a->len < (ssize_t)sizeof(*nlh))
+		return;
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		a->error = 1;
+	} else if (nlh->nlmsg_type == NLMSG_ERROR) {
+		a->error = ((struct nlmsgerr *)mnl_nlmsg_get_payload(nlh))->error;
+		mnl_attr_for_each(at, nlh, sizeof(struct nlmsgerr)) {
+			if (mnl_attr_get_type(at) == CPNS_CTL_A_ERRMSG)
+				snprintf(a->msg, sizeof(a->msg), "%s",
+					 mnl_attr_get_str(at));
+			if (mnl_attr_get_type(at) == CPNS_CTL_A_ERRATTR)
+				a->attr = mnl_attr_get_u16(at);
+		}
+	} else {
+		a->error = 0;
+	}
+}
+
+static struct nlmsghdr *raw_req(char *buf, uint8_t cmd, uint8_t version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = CPNS_CTL_TYPE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = 77;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = version;
+	return nlh;
+}
+
+/* Send @len bytes of @pkt, expect an NLMSG_ERROR -@err naming @attr. */
+#define EXPECT_REFUSED(fd, pkt, len, err, at, text) do { \
+	struct answer a_; \
+	ASSERT_EQ((ssize_t)(len), send(fd, pkt, len, 0)); \
+	raw_answer(self, fd, &a_); \
+	EXPECT_EQ(-(err), a_.error); \
+	EXPECT_EQ(at, a_.attr); \
+	EXPECT_NE(NULL, strstr(a_.msg, text)) \
+		TH_LOG("reason: \"%s\"", a_.msg); \
+} while (0)
+
+static void add_pnes(int n)
+{
+	char id[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "pne%04d", i);
+		store_pne_add(NULL, id, "/etc/cpnsd/eu/good.key", NULL, 0);
+	}
+}
+
+/* ---- the socket itself ---- */
+
+TEST_F(ctl, socket_is_root_only)
+{
+	char dir[128];
+	struct stat st;
+
+	ASSERT_EQ(0, lstat(self->path, &st));
+	EXPECT_TRUE(S_ISSOCK(st.st_mode));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	snprintf(dir, sizeof(dir), "%s/run", self->dir);
+	ASSERT_EQ(0, stat(dir, &st));
+	EXPECT_EQ(0700, st.st_mode & 07777);
+}
+
+TEST_F(ctl, stale_socket_replaced_live_one_kept)
+{
+	struct cpnsd other = self->d;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char file[128];
+	int fd;
+
+	/* This daemon listens: a second one must not steal its socket. */
+	EXPECT_EQ(-EADDRINUSE, control_open(&other, self->path));
+	EXPECT_TRUE(logged(self, "another cpnsd listens"));
+
+	/* A socket nobody listens on (a daemon killed) is replaced. */
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/stale", self->dir);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	close(fd);
+	other.ctl = NULL;
+	ASSERT_EQ(0, control_open(&other, sun.sun_path));
+	control_close(&other);
+	EXPECT_EQ(-1, access(sun.sun_path, F_OK));	/* and removed */
+
+	/* Anything else is not ours to remove. */
+	snprintf(file, sizeof(file), "%s/file", self->dir);
+	fd = open(file, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	EXPECT_EQ(-EEXIST, control_open(&other, file));
+	EXPECT_EQ(0, access(file, F_OK));
+}
+
+/* A child as uid 65534 connecting; its exit code says what happened. */
+static int nobody_connects(FIXTURE_DATA(ctl) *self)
+{
+	pid_t pid = fork();
+	char buf[64];
+	int fd;
+
+	if (!pid) {
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+		{
+			struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+			strcpy(sun.sun_path, self->path);
+			if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+				_exit(errno == EACCES ? 3 : 11);
+		}
+		/* Accepted at the socket level: cpnsd must hang up. */
+		_exit(recv(fd, buf, sizeof(buf), 0) == 0 ? 0 : 12);
+	}
+	return serve_child(&self->d, pid);
+}
+
+TEST_F(ctl, non_root_refused)
+{
+	char dir[128];
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to uid 65534");
+	/* The modes keep others out ... */
+	EXPECT_EQ(3, nobody_connects(self));
+	/* ... and with them opened by mistake, SO_PEERCRED still does. */
+	snprintf(dir, sizeof(dir), "%s/run", self->dir);
+	ASSERT_EQ(0, chmod(self->dir, 0755));
+	ASSERT_EQ(0, chmod(dir, 0755));
+	ASSERT_EQ(0, chmod(self->path, 0666));
+	EXPECT_EQ(0, nobody_connects(self));
+	EXPECT_TRUE(logged(self, "refused a client of uid 65534"));
+	/* Root still gets in. */
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
+}
+
+TEST_F(ctl, close_removes_socket)
+{
+	control_close(&self->d);
+	EXPECT_EQ(-1, access(self->path, F_OK));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+/* ---- cpnsctl pne ---- */
+
+TEST_F(ctl, pne_add_show_list)
+{
+	struct run *r;
+
+	r = ctl_run(self, "pne add p1 eu-key file /etc/cpnsd/eu/p1-good.key");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	ASSERT_EQ(1, npne);
+	EXPECT_STREQ("p1", pnes[0].id);
+	EXPECT_STREQ("/etc/cpnsd/eu/p1-good.key", pnes[0].eu_key_file);
+	EXPECT_TRUE(logged(self, "control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
+
+	pnes[0].state = STORE_PNE_ASSIGNED;
+	pnes[0].set_id = 3;
+	pnes[0].slot = 5;
+	pnes[0].assigned_at = 1764400000;
+	store_pne_add(NULL, "p2", "/k/p2-good.key", NULL, 0);
+
+	r = ctl_run(self, "pne show p1");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("pne p1 state assigned set 3 slot 5 assigned 2025-11-29T07:06:40Z\n"
+		     "\teu-key file /etc/cpnsd/eu/p1-good.key\n", r->out);
+	r = ctl_run(self, "-j pne show");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("[{\"id\":\"p1\",\"state\":\"assigned\",\"set_id\":3,\"slot\":5,\"assigned_at\":1764400000,\"eu_key_file\":\"/etc/cpnsd/eu/p1-good.key\"},"
+		     "{\"id\":\"p2\",\"state\":\"registered\",\"eu_key_file\":\"/k/p2-good.key\"}]\n",
+		     r->out);
+	r = ctl_run(self, "pne list");
+	EXPECT_EQ(0, r->status);
+	EXPECT_STREQ("p1\np2\n", r->out);
+	r = ctl_run(self, "-j pne list");
+	EXPECT_STREQ("[\"p1\",\"p2\"]\n", r->out);
+	/* No command: show. */
+	r = ctl_run(self, "pne");
+	EXPECT_NE(NULL, strstr(r->out, "pne p2 state registered\n"));
+}
+
+TEST_F(ctl, pne_add_relative_path_made_absolute)
+{
+	char cwd[PATH_MAX], want[PATH_MAX + 32];
+
+	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	ASSERT_EQ(0, ctl_run(self, "pne add p1 eu-key file keys/good.key")->status);
+	snprintf(want, sizeof(want), "%s/keys/good.key", cwd);
+	EXPECT_STREQ(want, pnes[0].eu_key_file);
+}
+
+TEST_F(ctl, pne_add_refusals)
+{
+	struct run *r;
+
+	r = ctl_run(self, "pne add p1 eu-key file /k/missing.key");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: pne add: No such file or directory: EU-Key file /k/missing.key: No such file or directory (argument \"eu-key file\")\n",
+		     r->err);
+	r = ctl_run(self, "pne add p1 eu-key file /k/short.key");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "31 bytes, not 32 (argument \"eu-key file\")"))
+		TH_LOG("%s", r->err);
+	EXPECT_EQ(0, npne);
+	EXPECT_TRUE(logged(self, "control: pne add by pid"));
+
+	ASSERT_EQ(0, ctl_run(self, "pne add p1 eu-key file /k/good.key")->status);
+	r = ctl_run(self, "pne add p1 eu-key file /k/good.key");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: pne add: File exists: PNE \"p1\" already exists (argument \"ID\")\n",
+		     r->err);
+
+	/* Syntax: exit 1, nothing sent. */
+	r = ctl_run(self, "pne add p2 file /k/good.key");
+	EXPECT_EQ(1, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "expected \"ID eu-key file PATH\""));
+	r = ctl_run(self, "pne add 0123456789012345678901234567890123456789012345678901234567890123456789 eu-key file /k/good.key");
+	EXPECT_EQ(1, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "1 to 64 characters"));
+	EXPECT_EQ(1, npne);
+}
+
+TEST_F(ctl, pne_del_and_revoke_end_the_session)
+{
+	struct run *r;
+
+	add_pnes(2);
+	r = ctl_run(self, "pne revoke pne0000");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(STORE_PNE_REVOKED, find("pne0000")->state);
+	EXPECT_STREQ("pne0000", gone);
+	EXPECT_TRUE(logged(self, "control: pne pne0000 revoked"));
+	/* The store's own reason comes through. */
+	r = ctl_run(self, "pne revoke pne0000");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "PNE pne0000 is already revoked (argument \"ID\")"))
+		TH_LOG("%s", r->err);
+
+	ASSERT_EQ(0, ctl_run(self, "pne del pne0001")->status);
+	EXPECT_EQ(NULL, find("pne0001"));
+	EXPECT_STREQ("pne0001", gone);
+	EXPECT_EQ(2, gone_calls);
+	EXPECT_TRUE(logged(self, "control: pne pne0001 deleted"));
+
+	r = ctl_run(self, "pne del nosuch");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: pne del: No such file or directory: no PNE \"nosuch\" (argument \"ID\")\n",
+		     r->err);
+	EXPECT_EQ(2, gone_calls);
+	r = ctl_run(self, "pne show nosuch");
+	EXPECT_EQ(2, r->status);
+	r = ctl_run(self, "pne del");
+	EXPECT_EQ(1, r->status);
+}
+
+/* A batch uses one connection; the listing is read whole. */
+TEST_F(ctl, batch_and_big_dump)
+{
+	char file[128], args[160];
+	struct run *r;
+	FILE *f;
+
+	add_pnes(NPNE - 1);
+	snprintf(file, sizeof(file), "%s/batch", self->dir);
+	f = fopen(file, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "pne add last eu-key file /k/good.key\npne list\ndaemon show\n");
+	fclose(f);
+	snprintf(args, sizeof(args), "-b %s", file);
+	r = ctl_run(self, args);
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->out, "pne0000\n"));
+	EXPECT_NE(NULL, strstr(r->out, "pne2998\nlast\ncpnsd role gateway"));
+}
+
+/* ---- keyset ---- */
+
+TEST_F(ctl, keyset_show)
+{
+	struct answer a;
+	struct run *r;
+	char buf[64];
+	int fd;
+
+	r = ctl_run(self, "keyset show");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("no key material set yet (the first GKDK Assignment Request creates one)\n",
+		     r->out);
+	EXPECT_STREQ("{}\n", ctl_run(self, "-j keyset")->out);
+
+	have_kms = true;
+	r = ctl_run(self, "keyset");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("keyset set 3 height 10 gateway 0x1122334455667788\n"
+		     "\tslots free 1021 assigned 2 revoked 1\n", r->out);
+	r = ctl_run(self, "-j keyset show");
+	EXPECT_STREQ("{\"set_id\":3,\"height\":10,\"gateway\":\"0x1122334455667788\",\"slots_free\":1021,\"slots_assigned\":2,\"slots_revoked\":1}\n",
+		     r->out);
+
+	/* The master secret is in no byte of the reply. */
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+	raw_req(buf, CPNS_CTL_CMD_KEYSET_GET, CPNS_CTL_VERSION);
+	ASSERT_LT(0, send(fd, buf, ((struct nlmsghdr *)buf)->nlmsg_len, 0));
+	raw_answer(self, fd, &a);
+	ASSERT_EQ(0, a.error);
+	EXPECT_EQ(NULL, memmem(a.raw, a.len, master, 8));
+	raw_answer(self, fd, &a);
+	EXPECT_EQ(1, a.error);
+	close(fd);
+	EXPECT_FALSE(logged(self, "MASTER"));
+}
+
+/* ---- daemon, peers ---- */
+
+TEST_F(ctl, daemon_show)
+{
+	struct run *r;
+
+	nsessions = 2;
+	self->d.stats[CPNS_CTL_S_SESSIONS] = 7;
+	self->d.stats[CPNS_CTL_S_REVOKED_PNE] = 2;
+	r = ctl_run(self, "daemon show");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("cpnsd role gateway version " CPNSD_VERSION " uptime 1h2m\n"
+		     "peer 10.0.0.2:40000 id p1 state up since 2025-11-29T07:06:40Z\n"
+		     "peer 10.0.0.3:40001 state handshake since 2025-11-29T07:08:20Z\n",
+		     r->out);
+	r = ctl_run(self, "-s daemon");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->out, "uptime 1h2m\n\tsessions 7 gkdk-assigned 0 gkdk-installed 0\n"
+				       "\trefused: handshake-failed 0 handshake-timeout 0 idle-timeout 0\n"
+				       "\tmalformed 0 too-big 0 session-limit 0 rate-limit 0\n"
+				       "\tunknown-pne 0 revoked-pne 2\npeer "))
+		TH_LOG("%s", r->out);
+	r = ctl_run(self, "-j -s daemon show");
+	EXPECT_NE(NULL, strstr(r->out, "{\"role\":\"gateway\",\"version\":\"" CPNSD_VERSION "\",\"uptime\":372"))
+		TH_LOG("%s", r->out);
+	EXPECT_NE(NULL, strstr(r->out, "\"stats\":{\"sessions\":7,"));
+	EXPECT_NE(NULL, strstr(r->out, "\"revoked_pne\":2},\"peers\":[{\"peer\":\"10.0.0.2:40000\",\"id\":\"p1\",\"state\":\"up\",\"since\":1764400000},{\"peer\":\"10.0.0.3:40001\",\"state\":\"handshake\",\"since\":1764400100}]}\n"))
+		TH_LOG("%s", r->out);
+	/* Without -s no counters. */
+	EXPECT_EQ(NULL, strstr(ctl_run(self, "-j daemon")->out, "stats"));
+}
+
+TEST_F(ctl, gateway_objects_refused_on_other_roles)
+{
+	struct run *r;
+
+	self->d.role = CPNSD_PNE;
+	self->d.store = NULL;
+	r = ctl_run(self, "pne list");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: pne list: Operation not supported: only a gateway has PNEs (this cpnsd is a pne)\n",
+		     r->err);
+	r = ctl_run(self, "pne add p1 eu-key file /k/good.key");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "(this cpnsd is a pne)"));
+	self->d.role = CPNSD_SERVER;
+	r = ctl_run(self, "keyset show");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: keyset show: Operation not supported: only a gateway has a key material set (this cpnsd is a server)\n",
+		     r->err);
+	r = ctl_run(self, "daemon show");
+	EXPECT_EQ(0, r->status);
+	EXPECT_STREQ("cpnsd role server version " CPNSD_VERSION " uptime 1h2m\n", r->out);
+}
+
+TEST_F(ctl, cpnsctl_without_daemon)
+{
+	struct run *r;
+
+	control_close(&self->d);
+	r = ctl_run(self, "daemon show");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "cpnsd is not running (no "));
+	EXPECT_NE(NULL, strstr(r->err, "/run/control)"));
+}
+
+/* ---- hostile and broken clients ---- */
+
+TEST_F(ctl, malformed_requests_refused_connection_kept)
+{
+	char buf[CPNS_CTL_MSG_MAX * 4];
+	struct nlmsghdr *nlh;
+	struct answer a;
+	int fd = raw_connect(self);
+
+	ASSERT_LE(0, fd);
+	memset(buf, 0x5a, sizeof(buf));
+	EXPECT_REFUSED(fd, buf, 3, EBADMSG, 0, "request of 3 bytes");
+	EXPECT_REFUSED(fd, buf, 64, EBADMSG, 0, "message length");
+	/* Larger than any request: refused, not buffered. */
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_len = sizeof(buf);
+	EXPECT_REFUSED(fd, buf, sizeof(buf), EMSGSIZE, 0, "at most 8192");
+
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_type = 0x10;
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EOPNOTSUPP, 0,
+		       "not a control request");
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags = 0;
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EOPNOTSUPP, 0,
+		       "not a control request");
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, 2);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EPROTONOSUPPORT, 0,
+		       "version 2");
+	nlh = raw_req(buf, 99, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EOPNOTSUPP, 0,
+		       "unknown command 99");
+	nlh = raw_req(buf, CPNS_CTL_CMD_UNSPEC, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EOPNOTSUPP, 0,
+		       "unknown command 0");
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_len -= 2;
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EBADMSG, 0,
+		       "no generic netlink header");
+
+	/* Attributes: unknown to the command, missing, malformed. */
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "unexpected attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "attribute \"pne-id\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL,
+		       CPNS_CTL_A_EU_KEY_FILE, "\"eu-key-file\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put(nlh, CPNS_CTL_A_PNE_ID, 4, "p1\0x");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "malformed");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put(nlh, CPNS_CTL_A_PNE_ID, 2, "p1");	/* no NUL */
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "malformed");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID,
+			  "0123456789012345678901234567890123456789012345678901234567890123X");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "out of bounds");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1\nforged log line");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "not printable");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p2");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "twice");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_EU_KEY_FILE, "good.key");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL,
+		       CPNS_CTL_A_EU_KEY_FILE, "not an absolute path");
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_STATS, 1);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_STATS,
+		       "is a flag");
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_STATS, 1);
+	((struct nlattr *)((char *)nlh + nlh->nlmsg_len - 8))->nla_len = 200;
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, 0,
+		       "bytes after the last attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_GET, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "a PNE id, or a dump");
+	EXPECT_EQ(0, npne);
+	EXPECT_EQ(0, gone_calls);
+
+	/* The same connection still serves a good request. */
+	nlh = raw_req(buf, CPNS_CTL_CMD_DAEMON_GET, CPNS_CTL_VERSION);
+	ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+	raw_answer(self, fd, &a);
+	EXPECT_EQ(0, a.error);
+	EXPECT_EQ(77, ((struct nlmsghdr *)a.raw)->nlmsg_seq);
+	raw_answer(self, fd, &a);
+	EXPECT_EQ(1, a.error);
+	close(fd);
+}
+
+TEST_F(ctl, client_leaving_mid_reply)
+{
+	char buf[64];
+	struct nlmsghdr *nlh;
+	int fd, i;
+
+	/* A dump far larger than the socket buffer; nobody reads it. */
+	add_pnes(NPNE);
+	for (i = 0; i < 5; i++) {
+		fd = raw_connect(self);
+		ASSERT_LE(0, fd);
+		nlh = raw_req(buf, CPNS_CTL_CMD_PNE_GET, CPNS_CTL_VERSION);
+		nlh->nlmsg_flags |= NLM_F_DUMP;
+		ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+		serve(&self->d, 5);
+		close(fd);
+		serve(&self->d, 5);
+	}
+	/* One that leaves before cpnsd even read its request. */
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+	close(fd);
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
+	EXPECT_TRUE(logged(self, "left before its reply"));
+}
+
+TEST_F(ctl, idle_clients_bounded_and_closed)
+{
+	int fds[100], i, open_ = 0;
+	char c;
+
+	control_idle_ms = 300;
+	for (i = 0; i < 100; i++) {
+		fds[i] = raw_connect(self);
+		ASSERT_LE(0, fds[i]);
+	}
+	serve(&self->d, 20);
+	/* The oldest made room for the newest; cpnsctl still gets in. */
+	for (i = 0; i < 100; i++)
+		if (recv(fds[i], &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN)
+			open_++;
+	EXPECT_EQ(16, open_);
+	EXPECT_EQ(-1, recv(fds[99], &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(0, recv(fds[0], &c, 1, MSG_DONTWAIT));
+	EXPECT_TRUE(logged(self, "16 clients: closing the longest idle"));
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
+
+	/* Idle ones are closed after the timeout. */
+	serve(&self->d, 500);
+	for (i = 84; i < 100; i++)
+		EXPECT_EQ(0, recv(fds[i], &c, 1, MSG_DONTWAIT));
+	for (i = 0; i < 100; i++)
+		close(fds[i]);
+	EXPECT_TRUE(logged(self, "idle for 300 ms: closed"));
+}
+
+TEST_F(ctl, client_not_reading_is_closed)
+{
+	char buf[64];
+	struct nlmsghdr *nlh;
+	int fd;
+
+	control_idle_ms = 300;
+	add_pnes(NPNE);
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+	/* Its replies fill the socket; the loop goes on regardless. */
+	serve(&self->d, 600);
+	EXPECT_TRUE(logged(self, "idle for 300 ms: closed"));
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
