@@ -60,9 +60,9 @@ check_eq "an unknown message type gets Error malformed" "error malformed" \
 check_eq "a message the gateway does not take gets Error unexpected" \
 	"error unexpected" "$(raw 0108000000000008000c000400000001 | cut -d' ' -f1,2)"
 check "a request naming another PNE than the session's is refused" \
-	bash -c "ip netns exec evil ./cpnsd_peer raw 10.78.9.1:4433 evil '$CPNSD_TMP/evil.key' 010100000000000800010004706e6531 | grep -q '^error unknown-pne'"
+	bash -c "ip netns exec evil ./cpnsd_peer raw 10.78.9.1:4433 evil '$CPNSD_TMP/evil.key' 010100000000000800010004706e6531 | grep -q '^error unknown_pne'"
 check "each refusal is logged with the peer's address" \
-	log_has gw '10\.78\.9\.2:[0-9]+ \(evil\): .*(too big|version|unknown)'
+	log_has gw '10\.78\.9\.2:[0-9]+ \(evil\): bad message header: unsupported message version'
 
 # Slowloris: TCP, then one byte a second, never a whole ClientHello.
 ip netns exec evil bash -c 'exec 3<>/dev/tcp/10.78.9.1/4433;
@@ -85,11 +85,11 @@ check "during the flood a PNE that lost its GKDK gets it back" \
 wait "$flood"
 stats=$(ctl gw -j daemon show -s)
 check "refused connections were counted (rate limit)" \
-	test "$(echo "$stats" | jq '.stats.rate_limit // .stats."rate-limit"')" -gt 0
+	test "$(echo "$stats" | jq '.stats.rate_limit')" -gt 0
 check "malformed and oversized messages were counted" \
-	test "$(echo "$stats" | jq '(.stats.malformed // 0) + (.stats.too_big // .stats."too-big" // 0)')" -ge 3
+	test "$(echo "$stats" | jq '.stats.malformed + .stats.too_big')" -ge 3
 check "handshake timeouts were counted" \
-	test "$(echo "$stats" | jq '.stats.handshake_timeout // .stats."handshake-timeout"')" -gt 0
+	test "$(echo "$stats" | jq '.stats.handshake_timeout')" -gt 0
 check "the gateway is still running" kill -0 "$CPNSD_PID_gw"
 
 cpnsd_cleanup

@@ -141,27 +141,31 @@ static int gw_step3_create_key_material_set(struct gateway *gw,
 	return 0;
 }
 
-/* Every session of ours learns that its GKDK belongs to an old set. */
-static void gw_announce_new_set(struct gateway *gw)
+/*
+ * Every session of ours but @asking (which gets its new GKDK at once)
+ * learns that its GKDK belongs to an old set.
+ */
+static void gw_announce_new_set(struct gateway *gw, struct session *asking)
 {
 	struct cpns_msg m;
 
 	cpns_msg_init(&m, CPNS_MSG_GKDK_RENEW);
 	m.set_id = gw->kms->set_id;
 	cpns_msg_set(&m, CPNS_MA_SET_ID);
-	session_broadcast(gw->d, gw, &m);
+	session_broadcast(gw->d, gw, &m, asking);
 }
 
 /*
  * Figure a step 4: a slot for the PNE (its own again, or the lowest
  * never used; committed before anything is sent) and its GKDK.
  */
-static int gw_step4_create_gkdk(struct gateway *gw, const char *pne_id,
-				struct cpns_gkdk *g, enum cpns_msg_status *st)
+static int gw_step4_create_gkdk(struct gateway *gw, struct session *s,
+				const char *pne_id, struct cpns_gkdk *g,
+				enum cpns_msg_status *st)
 {
 	struct cpnsd *d = gw->d;
+	uint32_t slot, nfree, nassigned, nrevoked;
 	char err[256];
-	uint32_t slot;
 	int ret, tries;
 
 	for (tries = 0; tries < 2; tries++) {
@@ -169,17 +173,32 @@ static int gw_step4_create_gkdk(struct gateway *gw, const char *pne_id,
 				       sizeof(err));
 		if (ret != -ENOSPC)
 			break;
-		log_warn("key material set %u is full; starting set %u, its PNEs must ask again",
-			 gw->kms->set_id, gw->kms->set_id + 1);
+		/*
+		 * Only burnt slots make a new set worth it: one full of
+		 * live PNEs would fill again at once, and every set change
+		 * sends all PNEs back to ask.
+		 */
+		if (store_slot_counts(d->store, &nfree, &nassigned, &nrevoked) ||
+		    !nrevoked) {
+			snprintf(err, sizeof(err),
+				 "key material set %u is full with %lu live PNEs (height %u); a larger height is needed",
+				 gw->kms->set_id, 1UL << gw->kms->height,
+				 gw->kms->height);
+			ret = -EBUSY;
+			break;
+		}
+		log_warn("key material set %u is full (%u slots revoked); starting set %u, its PNEs must ask again",
+			 gw->kms->set_id, nrevoked, gw->kms->set_id + 1);
 		ret = gw_step3_create_key_material_set(gw,
 						      gw->kms->set_id + 1);
 		if (ret)
 			break;
-		gw_announce_new_set(gw);
+		gw_announce_new_set(gw, s);
 	}
 	if (ret) {
 		*st = ret == -EPERM ? CPNS_ST_REVOKED :
-		      ret == -ENOENT ? CPNS_ST_UNKNOWN_PNE : CPNS_ST_INTERNAL;
+		      ret == -ENOENT ? CPNS_ST_UNKNOWN_PNE :
+		      ret == -EBUSY ? CPNS_ST_BUSY : CPNS_ST_INTERNAL;
 		if (ret == -EPERM)
 			d->stats[CPNS_CTL_S_REVOKED_PNE]++;
 		else if (ret == -ENOENT)
@@ -260,11 +279,12 @@ static void gw_assign(struct gateway *gw, struct session *s,
 			     "the gateway has no key material set");
 		return;
 	}
-	ret = gw_step4_create_gkdk(gw, id, &g, &st);
+	ret = gw_step4_create_gkdk(gw, s, id, &g, &st);
 	if (ret) {
 		snprintf(why, sizeof(why), "PNE %s: %s", id,
 			 st == CPNS_ST_REVOKED ? "revoked" :
 			 st == CPNS_ST_UNKNOWN_PNE ? "not registered" :
+			 st == CPNS_ST_BUSY ? "the key material set is full" :
 			 "assignment failed");
 		session_fail(s, st, why);
 		return;

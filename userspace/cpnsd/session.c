@@ -438,11 +438,12 @@ static const char *tls_error(struct session *s, short what)
 	unsigned long e;
 
 	e = bufferevent_get_openssl_error(s->bev);
-	if (e) {
+	while (bufferevent_get_openssl_error(s->bev))
+		;
+	/* System errors reach us as OpenSSL codes without a reason text. */
+	if (e && ERR_reason_error_string(e)) {
 		snprintf(buf, sizeof(buf), "TLS: %s",
 			 ERR_reason_error_string(e));
-		while (bufferevent_get_openssl_error(s->bev))
-			;
 		return buf;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -782,13 +783,13 @@ int session_close_peer(struct cpnsd *d, void *owner, const char *id,
 }
 
 void session_broadcast(struct cpnsd *d, void *owner,
-		       const struct cpns_msg *m)
+		       const struct cpns_msg *m, const struct session *except)
 {
 	struct session *s;
 
 	(void)d;
 	for (s = sessions; s; s = s->next)
-		if (s->owner == owner && s->state == S_UP)
+		if (s->owner == owner && s->state == S_UP && s != except)
 			session_send(s, m);
 }
 

@@ -94,9 +94,9 @@ bool session_find_live(const struct session *s);
 /* Close every session of @owner whose peer id is @id; returns how many. */
 int session_close_peer(struct cpnsd *d, void *owner, const char *id,
 		       const char *why);
-/* Send @m on every session of @owner that is up. */
+/* Send @m on every session of @owner that is up, but @except. */
 void session_broadcast(struct cpnsd *d, void *owner,
-		       const struct cpns_msg *m);
+		       const struct cpns_msg *m, const struct session *except);
 /* Free every session and listener (at exit). */
 void session_shutdown(struct cpnsd *d);
 
