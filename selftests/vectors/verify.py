@@ -379,14 +379,14 @@ for r in records(d + '/msg.vec'):
     m = bytes.fromhex(r['msg'])
     res, attr, got = parse_msg(m, int(r.get('body_max', 4096)))
     good = res == r['result']
-    if res == 'ok':
+    if good and res == 'ok':
         want = {'type': r['type']}
         for k, v in r.items():
             if k in ATTRS:
                 want[k] = (v if ATTRS[k][2] == 'status' else int(v)
                            if isinstance(ATTRS[k][1], str) else bytes.fromhex(v))
         good &= got == want and encode_msg(want) == m
-    else:
+    elif good:
         good &= attr == r['attr']
     n += 1
     if not good:

@@ -509,11 +509,11 @@ static int migrate(struct store *st, char *err, size_t len)
 	return ret;
 }
 
-static int prepare(struct store *st, char *err, size_t len)
+static int prepare(struct store *st, int from, int to, char *err, size_t len)
 {
 	int rc, i;
 
-	for (i = 0; i < __Q_MAX; i++) {
+	for (i = from; i < to; i++) {
 		rc = sqlite3_prepare_v3(st->db, queries[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &st->q[i],
 					NULL);
@@ -555,11 +555,14 @@ int store_open(const char *path, struct store **out, char *err, size_t len)
 			   "%s: replaced while being opened", path);
 		goto fail;
 	}
+	/* The transaction statements first: migrations use them. */
 	ret = configure(st, err, len);
 	if (!ret)
-		ret = prepare(st, err, len);
+		ret = prepare(st, Q_BEGIN, Q_ROLLBACK + 1, err, len);
 	if (!ret)
 		ret = migrate(st, err, len);
+	if (!ret)
+		ret = prepare(st, Q_ROLLBACK + 1, __Q_MAX, err, len);
 	if (ret)
 		goto fail;
 	*out = st;
