@@ -234,6 +234,16 @@ SSL_CTX *tls_ctx_new(struct cpnsd *d, const struct tls_conf *conf,
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (conf->kind == TLS_PSK) {
+		/*
+		 * An external PSK is bound to one hash (ours: SHA-256); a
+		 * server that picked a SHA-384 suite would skip the PSK
+		 * and look for a certificate it does not have.
+		 */
+		if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:"
+					     "TLS_CHACHA20_POLY1305_SHA256") != 1) {
+			ssl_err(err, len, "TLS 1.3 SHA-256 suites");
+			goto err;
+		}
 		if (server)
 			SSL_CTX_set_psk_find_session_callback(ctx, psk_find);
 		else
@@ -497,8 +507,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			char buf[300];
 
 			s->d->stats[CPNS_CTL_S_HANDSHAKE_FAILED]++;
-			snprintf(buf, sizeof(buf), "TLS handshake failed: %s",
-				 why);
+			snprintf(buf, sizeof(buf), "TLS handshake failed: %s%s",
+				 why, s->kind == TLS_PSK && strstr(why, "binder") ?
+				 " (its EU-Key is not the one registered)" : "");
 			session_close(s, buf);
 		} else {
 			session_close(s, why);
