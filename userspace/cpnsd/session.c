@@ -504,7 +504,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		const char *why = tls_error(s, what);
 
 		if (s->state == S_HANDSHAKE) {
-			char buf[300];
+			char buf[360];
 
 			s->d->stats[CPNS_CTL_S_HANDSHAKE_FAILED]++;
 			snprintf(buf, sizeof(buf), "TLS handshake failed: %s%s",
