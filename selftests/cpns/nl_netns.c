@@ -9,6 +9,13 @@
 
 #include "kselftest_harness.h"
 
+/*
+ * Filling a namespace to its limits and waiting for its deletion takes
+ * more than the harness's 30 s on the debug kernel under TCG.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT 240
+
 NLC_FIXTURE(netns);
 
 static uint64_t cookie(struct nlc *c)
