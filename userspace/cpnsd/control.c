@@ -232,8 +232,7 @@ static int put_pne(struct req *r, const struct store_pne *p)
 	     mnl_attr_put_u8_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_PNE_STATE,
 				   (uint8_t)p->state);
 	/* A PNE revoked before it ever held a slot has none to show. */
-	if (ok && (p->state == STORE_PNE_ASSIGNED ||
-		   (p->state == STORE_PNE_REVOKED && p->set_id)))
+	if (ok && p->has_slot)
 		ok = mnl_attr_put_u32_check(nlh, CPNS_CTL_MSG_MAX,
 					    CPNS_CTL_A_SET_ID, p->set_id) &&
 		     mnl_attr_put_u32_check(nlh, CPNS_CTL_MSG_MAX,

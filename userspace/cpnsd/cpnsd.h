@@ -46,6 +46,7 @@ struct cpnsd {
 	struct nl_link *nl;
 	struct control *ctl;
 	struct listener *lst;		/* server and gateway */
+	bool debug;			/* --debug: kept across SIGHUP */
 	time_t started;
 	uint64_t stats[__CPNS_CTL_S_MAX];	/* enum cpns_ctl_stat */
 };

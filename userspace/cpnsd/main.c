@@ -30,7 +30,8 @@ static void usage(FILE *f)
 		"  -f, --foreground    do not detach (what systemd runs)\n"
 		"  -d, --debug         log at debug level: each step of the figures\n"
 		"      --check-config  read the configuration, say what is wrong, exit\n"
-		"      --version       print the version\n",
+		"      --version       print the version\n"
+		"  -h, --help          this text\n",
 		CONFIG_PATH_DEFAULT);
 }
 
@@ -67,7 +68,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 
 		if (nc->role != c->role)
 			log_warn("reload: role changed; restart cpnsd to apply it");
-		c->log_level = nc->log_level;
+		c->log_level = d->debug ? LOG_DEBUG_ : nc->log_level;
 		c->handshake_timeout = nc->handshake_timeout;
 		c->idle_timeout = nc->idle_timeout;
 		c->keepalive = nc->keepalive;
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cpnsd d = { .config_path = CONFIG_PATH_DEFAULT };
-	struct event *sigs[4] = { NULL };
+	struct event *sigs[3] = { NULL };
 	bool foreground = false, debug = false, check = false;
 	static struct cpnsd_config cfg;
 	char err[512];
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 		printf("%s: ok (role %s)\n", d.config_path, role_name(cfg.role));
 		return 0;
 	}
+	d.debug = debug;
 	if (debug)
 		cfg.log_level = LOG_DEBUG_;
 	d.cfg = &cfg;

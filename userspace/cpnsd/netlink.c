@@ -155,15 +155,14 @@ static void on_ctrl(evutil_socket_t fd, short what, void *arg)
 					CPNS_NL_BUFSIZE)) > 0)
 		mnl_cb_run(l->ctrl_buf, n, 0, 0, ctrl_cb, l);
 	if (n < 0 && errno == ENOBUFS) {
-		/* Lost a notification: ask the kernel instead. */
-		struct cpns_nl probe;
-
-		if (!cpns_nl_open(&probe)) {
-			cpns_nl_close(&probe);
-			link_up(l);
-		} else {
-			link_down(l, "family not found after lost notifications");
-		}
+		/*
+		 * Lost notifications may hide an unload and a load: the
+		 * family id and group could have changed under us, so join
+		 * afresh whatever we had.
+		 */
+		link_down(l, "notifications lost; joining again");
+		if (link_up(l))
+			log_warn("module: cpns not loaded; waiting for it");
 	}
 }
 

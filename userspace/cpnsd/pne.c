@@ -97,7 +97,8 @@ static void pne_step5_install(struct pne *p, struct session *s,
 		log_err("gateway %s: the module refused the GKDK: %s",
 			session_peer(s), err);
 		cpns_gkdk_wipe(&g);
-		uplink_kick(p->gw);
+		/* Ask again on a new session, after the uplink's backoff. */
+		session_close(s, "the module refused the GKDK");
 		return;
 	}
 	p->need_gkdk = false;
@@ -114,12 +115,17 @@ static void pne_step5_install(struct pne *p, struct session *s,
 	cpns_gkdk_wipe(&g);
 }
 
+/*
+ * Every new session asks, GKDK held or not: the answer is the same slot
+ * again, or one of a set started while we were away (whose renewal
+ * notice we could not get), and it costs the gateway one transaction.
+ */
 static void gw_up(struct uplink *u, struct session *s)
 {
 	struct pne *p = uplink_arg(u);
 
 	p->asked = false;
-	if (p->need_gkdk && nl_link_up(p->d->nl))
+	if (nl_link_up(p->d->nl))
 		pne_step1_request(p, s);
 }
 
@@ -162,15 +168,13 @@ static void gw_msg(struct uplink *u, struct session *s,
 	}
 }
 
+/* The session is kept (figure b arrives on it): the uplink reconnects. */
 static void gw_down(struct uplink *u, const char *why)
 {
 	struct pne *p = uplink_arg(u);
 
 	(void)why;
 	p->asked = false;
-	/* Still holding a GKDK: nothing to ask until figure b needs us. */
-	if (p->need_gkdk)
-		uplink_kick(u);
 }
 
 static const struct uplink_ops gw_ops = {

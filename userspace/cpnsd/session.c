@@ -481,6 +481,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->kind == TLS_PSK && !SSL_session_reused(ssl)) {
+			s->d->stats[CPNS_CTL_S_HANDSHAKE_FAILED]++;
 			session_close(s, "handshake completed without the PSK");
 			return;
 		}

@@ -68,7 +68,8 @@ static void schedule(struct uplink *u)
 
 void uplink_kick(struct uplink *u)
 {
-	if (u->s || evtimer_pending(u->retry, NULL))
+	/* Stopping (uplink_stop() took the timer): no new attempts. */
+	if (!u->retry || u->s || evtimer_pending(u->retry, NULL))
 		return;
 	schedule(u);
 }
@@ -77,6 +78,8 @@ static void s_up(struct session *s)
 {
 	struct uplink *u = session_owner(s);
 
+	/* A refusal after this (uplink_backoff_max) still counts. */
+	uplink_backoff_reset(u);
 	if (u->ops->up)
 		u->ops->up(u, s);
 }
@@ -96,8 +99,7 @@ static void s_down(struct session *s, const char *why)
 	u->s = NULL;
 	if (u->ops->down)
 		u->ops->down(u, why);
-	if (u->retry)
-		uplink_kick(u);
+	uplink_kick(u);
 }
 
 static const struct session_ops uplink_session_ops = {
