@@ -54,8 +54,7 @@ enum cpns_msg_attr {
 	CPNS_MA_UNSPEC,
 	CPNS_MA_PNE_ID,		/* 1..64 bytes of [A-Za-z0-9._:-] */
 	CPNS_MA_GATEWAY_ID,	/* u64 */
-	CPNS_MA_GKDK,		/* GKDK encoding (gkdk.h), 20 + 32k bytes,
-				 * 2 <= k <= 21; not parsed here */
+	CPNS_MA_GKDK,		/* GKDK (gkdk.h), 20 + 32k bytes, k in 2..21 */
 	CPNS_MA_SIGN_KEY,	/* gateway's Ed25519 public key, 32 bytes */
 	CPNS_MA_GROUP,		/* u32 Service Group id, not 0 */
 	CPNS_MA_EPOCH,		/* u64, not 0 */
@@ -63,12 +62,10 @@ enum cpns_msg_attr {
 	CPNS_MA_VALID_FROM,	/* u64 Unix seconds */
 	CPNS_MA_VALID_UNTIL,	/* u64 Unix seconds, > valid from */
 	CPNS_MA_STATUS,		/* u16 enum cpns_msg_status */
-	CPNS_MA_SIGNED_BLOB,	/* encrypted Group Key || signature (sign.h),
-				 * 1..65535 bytes, not parsed here */
+	CPNS_MA_SIGNED_BLOB,	/* signed notification (sign.h), 1..65535 B */
 	CPNS_MA_SET_ID,		/* u32 key material set generation */
 	CPNS_MA_CODE,		/* u16 enum cpns_msg_status, in an Error */
-	CPNS_MA_TEXT,		/* 0..256 bytes UTF-8 (not checked), no byte
-				 * below 0x20 nor 0x7f: it is logged */
+	CPNS_MA_TEXT,		/* 0..256 bytes, none < 0x20 or 0x7f (logged) */
 	CPNS_MA_SLOT,		/* u32; reserved: no message takes it yet */
 	__CPNS_MA_MAX
 };
