@@ -518,7 +518,7 @@ TEST_F(ctl, non_root_refused)
 	ASSERT_EQ(0, chmod(dir, 0755));
 	ASSERT_EQ(0, chmod(self->path, 0666));
 	EXPECT_EQ(0, nobody_connects(self));
-	EXPECT_TRUE(logged(self, "refused a client of uid 65534"));
+	EXPECT_TRUE(logged(self, "<4>control: refused a client of uid 65534"));
 	/* Root still gets in. */
 	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 }
@@ -541,7 +541,7 @@ TEST_F(ctl, pne_add_show_list)
 	ASSERT_EQ(1, npne);
 	EXPECT_STREQ("p1", pnes[0].id);
 	EXPECT_STREQ("/etc/cpnsd/eu/p1-good.key", pnes[0].eu_key_file);
-	EXPECT_TRUE(logged(self, "control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
+	EXPECT_TRUE(logged(self, "<6>control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
 
 	pnes[0].state = STORE_PNE_ASSIGNED;
 	pnes[0].set_id = 3;
@@ -591,7 +591,7 @@ TEST_F(ctl, pne_add_refusals)
 	EXPECT_NE(NULL, strstr(r->err, "31 bytes, not 32 (argument \"eu-key file\")"))
 		TH_LOG("%s", r->err);
 	EXPECT_EQ(0, npne);
-	EXPECT_TRUE(logged(self, "control: pne add by pid"));
+	EXPECT_TRUE(logged(self, "<6>control: pne add by pid"));
 
 	ASSERT_EQ(0, ctl_run(self, "pne add p1 eu-key file /k/good.key")->status);
 	r = ctl_run(self, "pne add p1 eu-key file /k/good.key");
@@ -618,7 +618,7 @@ TEST_F(ctl, pne_del_and_revoke_end_the_session)
 	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_EQ(STORE_PNE_REVOKED, find("pne0000")->state);
 	EXPECT_STREQ("pne0000", gone);
-	EXPECT_TRUE(logged(self, "control: pne pne0000 revoked"));
+	EXPECT_TRUE(logged(self, "<6>control: pne pne0000 revoked"));
 	/* The store's own reason comes through. */
 	r = ctl_run(self, "pne revoke pne0000");
 	EXPECT_EQ(2, r->status);
@@ -629,7 +629,7 @@ TEST_F(ctl, pne_del_and_revoke_end_the_session)
 	EXPECT_EQ(NULL, find("pne0001"));
 	EXPECT_STREQ("pne0001", gone);
 	EXPECT_EQ(2, gone_calls);
-	EXPECT_TRUE(logged(self, "control: pne pne0001 deleted"));
+	EXPECT_TRUE(logged(self, "<6>control: pne pne0001 deleted"));
 
 	r = ctl_run(self, "pne del nosuch");
 	EXPECT_EQ(2, r->status);
@@ -916,7 +916,7 @@ TEST_F(ctl, idle_clients_bounded_and_closed)
 	EXPECT_EQ(16, open_);
 	EXPECT_EQ(-1, recv(fds[99], &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(0, recv(fds[0], &c, 1, MSG_DONTWAIT));
-	EXPECT_TRUE(logged(self, "16 clients: closing the longest idle"));
+	EXPECT_TRUE(logged(self, "<4>control: 16 clients: closing the longest idle"));
 	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 
 	/* Idle ones are closed after the timeout. */
