@@ -662,6 +662,84 @@ TEST_F(ctl, batch_and_big_dump)
 	EXPECT_NE(NULL, strstr(r->out, "pne2998\nlast\ncpnsd role gateway"));
 }
 
+/* cpnsd closed a batch's idle connection: the next line reconnects. */
+TEST_F(ctl, batch_outlives_idle_timeout)
+{
+	char *argv[] = { "cpnsctl", "-b", "-", NULL };
+	int in[2], out, status;
+	char buf[256];
+	pid_t pid;
+
+	control_idle_ms = 100;
+	add_pnes(1);
+	ASSERT_EQ(0, pipe(in));
+	out = memfd_create("out", 0);
+	pid = fork();
+	if (!pid) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out, STDOUT_FILENO);
+		close(in[1]);
+		setenv("CPNSD_CONTROL", self->path, 1);
+		execv(self->cpnsctl, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	ASSERT_EQ(9, write(in[1], "pne list\n", 9));
+	serve(&self->d, 400);
+	EXPECT_TRUE(logged(self, "idle for 100 ms: closed"));
+	ASSERT_EQ(9, write(in[1], "pne list\n", 9));
+	close(in[1]);
+	status = serve_child(&self->d, pid);
+	slurp(out, buf, sizeof(buf));
+	EXPECT_EQ(0, status);
+	EXPECT_STREQ("pne0000\npne0000\n", buf);
+}
+
+/* A reply cpnsctl cannot trust is refused, not printed. */
+TEST_F(ctl, cpnsctl_refuses_malformed_reply)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *argv[] = { "cpnsctl", "pne", "show", NULL };
+	char buf[512], err[512];
+	struct nlmsghdr *nlh, *req = (struct nlmsghdr *)buf;
+	int lfd, fd, efd, status;
+	pid_t pid;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/fake", self->dir);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sun, sizeof(sun)));
+	ASSERT_EQ(0, listen(lfd, 1));
+	efd = memfd_create("err", 0);
+	pid = fork();
+	if (!pid) {
+		dup2(efd, STDERR_FILENO);
+		setenv("CPNSD_CONTROL", sun.sun_path, 1);
+		execv(self->cpnsctl, argv);
+		_exit(127);
+	}
+	fd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, recv(fd, buf, sizeof(buf), 0));
+	/* A PNE whose state is 4 bytes, not 1. */
+	nlh = raw_req(buf + 256, CPNS_CTL_CMD_PNE_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_PNE_STATE, 1);
+	ASSERT_LT(0, send(fd, nlh, nlh->nlmsg_len, 0));
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(int));
+	*(int *)NLMSG_DATA(nlh) = 0;
+	ASSERT_LT(0, send(fd, nlh, nlh->nlmsg_len, 0));
+	waitpid(pid, &status, 0);
+	close(fd);
+	close(lfd);
+	slurp(efd, err, sizeof(err));
+	EXPECT_EQ(2, WEXITSTATUS(status));
+	EXPECT_STREQ("cpnsctl: pne show: Bad message: malformed reply: control attribute \"pne-state\" (5) of 4 bytes: wrong size\n",
+		     err);
+}
+
 /* ---- keyset ---- */
 
 TEST_F(ctl, keyset_show)
@@ -869,6 +947,19 @@ TEST_F(ctl, malformed_requests_refused_connection_kept)
 	raw_answer(self, fd, &a);
 	EXPECT_EQ(1, a.error);
 	close(fd);
+}
+
+/* SEQPACKET has empty packets; one reads as EOF and ends the client. */
+TEST_F(ctl, empty_packet_ends_connection)
+{
+	char c;
+	int fd = raw_connect(self);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send(fd, &c, 0, 0));
+	EXPECT_EQ(0, raw_recv(self, fd, &c, 1));
+	close(fd);
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 }
 
 TEST_F(ctl, client_leaving_mid_reply)
