@@ -645,7 +645,7 @@ static void client_new(struct control *ctl, int fd, pid_t pid)
 	struct event_base *base = ctl->d->base;
 	struct client *cl, *old;
 
-	if (ctl->n >= control_max_clients) {
+	if (ctl->n && ctl->n >= control_max_clients) {
 		old = TAILQ_FIRST(&ctl->clients);
 		log_warn("control: %u clients: closing the longest idle (pid %d)",
 			 ctl->n, old->pid);
