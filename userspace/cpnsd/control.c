@@ -215,6 +215,16 @@ static bool printable(const char *s)
 	return true;
 }
 
+/* As msg.h's PNE id, which the PNE sends: 1..64 of [A-Za-z0-9._:-]. */
+static bool pne_id_ok(const char *id)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz0123456789._:-";
+	size_t len = strlen(id);
+
+	return len && len <= CPNS_CTL_PNE_ID_MAX && strspn(id, ok) == len;
+}
+
 static const char *attr_str(const struct nlattr *a)
 {
 	return a ? mnl_attr_get_str(a) : NULL;
@@ -476,6 +486,10 @@ static int parse_attrs(struct req *r, uint32_t allowed,
 			return fail(r, -EINVAL, t,
 				    "attribute \"%s\": not printable ASCII without spaces",
 				    p->name);
+		if (t == CPNS_CTL_A_PNE_ID && !pne_id_ok(mnl_attr_get_str(a)))
+			return fail(r, -EINVAL, t,
+				    "PNE id \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
+				    mnl_attr_get_str(a), CPNS_CTL_PNE_ID_MAX);
 		tb[t] = a;
 	}
 	if (len)

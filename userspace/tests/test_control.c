@@ -605,7 +605,11 @@ TEST_F(ctl, pne_add_refusals)
 	EXPECT_NE(NULL, strstr(r->err, "expected \"ID eu-key file PATH\""));
 	r = ctl_run(self, "pne add 0123456789012345678901234567890123456789012345678901234567890123456789 eu-key file /k/good.key");
 	EXPECT_EQ(1, r->status);
-	EXPECT_NE(NULL, strstr(r->err, "1 to 64 characters"));
+	EXPECT_NE(NULL, strstr(r->err, "1 to 64 of A-Z a-z 0-9 . _ : -"));
+	r = ctl_run(self, "pne add p/1 eu-key file /k/good.key");
+	EXPECT_EQ(1, r->status);
+	EXPECT_STREQ("cpnsctl: pne add: ID \"p/1\": 1 to 64 of A-Z a-z 0-9 . _ : -\nTry \"cpnsctl help\".\n",
+		     r->err);
 	EXPECT_EQ(1, npne);
 }
 
@@ -913,6 +917,10 @@ TEST_F(ctl, malformed_requests_refused_connection_kept)
 	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1\nforged log line");
 	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
 		       "not printable");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1/../x");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "PNE id \"p1/../x\": 1 to 64 of");
 	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
 	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
 	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p2");
