@@ -113,6 +113,8 @@ static int client_flush(struct client *cl)
 	while (evbuffer_get_length(cl->out) >= sizeof(len)) {
 		evbuffer_copyout(cl->out, &len, sizeof(len));
 		p = evbuffer_pullup(cl->out, sizeof(len) + len);
+		if (!p)
+			return -ENOMEM;
 		n = send(cl->fd, p + sizeof(len), len,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
