@@ -50,7 +50,7 @@ FIXTURE_TEARDOWN(store)
 	size_t i;
 
 	store_close(self->st);
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
 		snprintf(p, sizeof(p), "%s%s", self->path, sfx[i]);
 		unlink(p);
 	}
@@ -163,7 +163,7 @@ TEST_F(store, refuses_open_modes)
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
 	store_close(self->st);
 	self->st = NULL;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ASSERT_EQ(0, chmod(self->path, bad[i]));
 		EXPECT_EQ(-EPERM, open_st(self));
 		EXPECT_EQ(NULL, self->st);
@@ -367,7 +367,7 @@ TEST_F(store, pne_add_get_refusals)
 					 self->err, ERRLEN));
 	EXPECT_STREQ("PNE pne-1.lab:A_z: already known", self->err);
 
-	for (i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_ids); i++) {
 		EXPECT_EQ(-EINVAL, store_pne_add(self->st, bad_ids[i], "/k",
 						 self->err, ERRLEN));
 		EXPECT_NE(NULL, strstr(self->err, "(invalid id)"))
@@ -425,8 +425,23 @@ static int collect(const struct store_pne *p, void *arg)
 	return s->n == s->stop_at ? 42 : 0;
 }
 
+struct revoker {
+	struct store *st;
+	int n;
+};
+
+static int revoke_each(const struct store_pne *p, void *arg)
+{
+	struct revoker *r = arg;
+
+	r->n++;
+	return store_pne_revoke(r->st, p->id, NULL, 0);
+}
+
 TEST_F(store, foreach_in_id_order)
 {
+	struct revoker rv;
+	struct store_pne p;
 	struct seen s = { .stop_at = -1 };
 
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
@@ -449,6 +464,16 @@ TEST_F(store, foreach_in_id_order)
 	s.stop_at = -1;
 	EXPECT_EQ(0, store_pne_foreach(self->st, collect, &s));
 	EXPECT_EQ(3, s.n);
+	/* @fn may write: a transaction commits inside the walk. */
+	rv.st = self->st;
+	rv.n = 0;
+	EXPECT_EQ(0, store_pne_foreach(self->st, revoke_each, &rv))
+		TH_LOG("%s", store_errmsg(self->st));
+	EXPECT_EQ(3, rv.n);
+	reopen(self);
+	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_pne_get(self->st, "c", &p));
+	EXPECT_EQ(STORE_PNE_REVOKED, p.state);
 }
 
 static void counts(struct __test_metadata *_metadata, struct store *st,
@@ -472,7 +497,7 @@ TEST_F(store, assign_order)
 	size_t i;
 
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
 		ASSERT_EQ(0, store_pne_add(self->st, ids[i], "/k", NULL, 0));
 	EXPECT_EQ(-ENODATA, store_pne_assign(self->st, "a", &slot, self->err,
 					     ERRLEN));
@@ -693,6 +718,10 @@ TEST_F(store, schema_refuses)
 		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('', '/k', 0)",
 		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('d', 'k', 0)",
 		"INSERT INTO pnes (id, eu_key_file, state, set_id, slot) VALUES ('d', '/k', 1, 1, 2)",
+		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('d', '/k', 2)",
+		/* two PNEs on one slot, with the trigger out of the way */
+		"BEGIN; DROP TRIGGER pnes_update; UPDATE pnes SET state = 1, "
+		"set_id = 1, slot = 0, assigned_at = 1 WHERE id = 'c'",
 		/* the signing key replaced */
 		"UPDATE signkey SET seed = zeroblob(32)",
 		"DELETE FROM signkey",
@@ -711,7 +740,7 @@ TEST_F(store, schema_refuses)
 	ASSERT_EQ(0, store_pne_assign(self->st, "a", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_assign(self->st, "b", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_revoke(self->st, "b", NULL, 0));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		const char *q = bad[i] ? bad[i] : "";
 
 		EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path, q) & 0xff)
@@ -728,6 +757,14 @@ TEST_F(store, schema_refuses)
 	EXPECT_EQ(-EPERM, store_pne_assign(self->st, "a", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_assign(self->st, "c", &slot, NULL, 0));
 	EXPECT_EQ(3, slot);
+	/* No PNE holds slot 2 nor set 2: only the triggers keep them. */
+	k = make_kms(2, 2);
+	ASSERT_EQ(0, store_kms_put(self->st, &k, NULL, 0));
+	EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path,
+		  "DELETE FROM slots WHERE slot = 2") & 0xff);
+	EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path,
+		  "DELETE FROM kms WHERE set_id = 2") & 0xff);
+	EXPECT_EQ(2, raw_int(self->path, "SELECT count(*) FROM kms"));
 }
 
 /* ---- surviving a close and a reopen ---- */
@@ -811,7 +848,7 @@ static void __attribute__((noreturn)) hammer(const char *path, int fd,
 		const char *id = ids[r % n];
 
 		len = 0;
-		if (r % 4 == 0 && n < (int)(sizeof(ids) / sizeof(ids[0]))) {
+		if (r % 4 == 0 && n < (int)(ARRAY_SIZE(ids))) {
 			snprintf(ids[n], sizeof(ids[n]), "r%d-%d", round,
 				 added++);
 			if (!store_pne_add(st, ids[n], "/k", err, sizeof(err)))
