@@ -93,12 +93,27 @@ modules_install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 
 PREFIX ?= /usr/local
-install: $(CPNSCTL)
+# systemd looks for units in /usr/local/lib/systemd/system too: a local
+# install stays out of /lib/systemd/system, which belongs to dpkg, and
+# PREFIX=/usr (a package) gives /usr/lib/systemd/system.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+install: $(CPNSCTL) $(CPNSD)
 	install -D -m 0755 $(CPNSCTL) $(DESTDIR)$(PREFIX)/sbin/cpnsctl
 	install -D -m 0644 Documentation/cpnsctl.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/cpnsctl.8
 	install -D -m 0644 userspace/completion/cpnsctl \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/cpnsctl
+	install -D -m 0755 $(CPNSD) $(DESTDIR)$(PREFIX)/sbin/cpnsd
+	install -D -m 0644 Documentation/cpnsd.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/cpnsd.8
+	install -D -m 0644 Documentation/cpnsd.conf.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/cpnsd.conf.5
+	sed 's|/usr/local/sbin/cpnsd|$(PREFIX)/sbin/cpnsd|' \
+		userspace/cpnsd/cpnsd.service >$(B)/cpnsd.service
+	install -D -m 0644 $(B)/cpnsd.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/cpnsd.service
+	install -D -m 0644 userspace/cpnsd/cpnsd.conf.example \
+		$(DESTDIR)$(PREFIX)/share/doc/cpns/cpnsd.conf.example
 
 userspace: $(CPNSCTL) $(CPNSD) $(TOOLS) tests
 

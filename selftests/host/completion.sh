@@ -5,7 +5,7 @@
 # existing groups and GKDKs (asked of cpnsctl, in the namespace given).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/common.sh
-plan 13
+plan 18
 
 # Minimal stand-ins for bash-completion's helpers.
 _init_completion() {
@@ -25,6 +25,7 @@ cpnsctl() {
 	"-j group show")
 		echo '[{"id":7,"grace":30,"selector":{"dst":"10.0.0.1/32","dport":0}},{"id":12,"grace":30}]' ;;
 	"-n ns1 -j group show") echo '[{"id":41}]' ;;
+	"pne list") printf 'pne1\npne2\nother\n' ;;
 	"-j gkdk show")
 		echo '[{"gateway":"0x1122334455667788","slot":0,"height":1,"scheme":"complete-subtree","set_id":7,"fingerprint":"98371f48d2cdfd54"}]' ;;
 	*) return 2 ;;
@@ -41,7 +42,7 @@ complete_words() {	# WORDS...: the completions of the last word
 	echo "${COMPREPLY[*]}"
 }
 
-check_eq "objects" "info gkdk group key stats monitor help" \
+check_eq "objects" "info gkdk group key stats monitor pne keyset daemon help" \
 	"$(complete_words cpnsctl '')"
 check_eq "long options" "--json" "$(complete_words cpnsctl --js)"
 check_eq "group commands after options" "add del show list flush help" \
@@ -65,7 +66,16 @@ check_eq "ids of the namespace given with -netns" "41" \
 	"$(complete_words cpnsctl -netns ns1 stats group '')"
 check_eq "gkdk del gateway: the existing gateways" "0x1122334455667788" \
 	"$(complete_words cpnsctl gkdk del gateway '')"
+check_eq "pne commands" "add del revoke show list help" \
+	"$(complete_words cpnsctl pne '')"
+check_eq "pne add: eu-key after the id" "eu-key" \
+	"$(complete_words cpnsctl pne add pne9 '')"
+check_eq "pne add: file after eu-key" "file" \
+	"$(complete_words cpnsctl pne add pne9 eu-key '')"
+check_eq "pne revoke: the PNEs cpnsd knows, by prefix" "pne1 pne2" \
+	"$(complete_words cpnsctl pne revoke p)"
+check_eq "daemon commands" "show help" "$(complete_words cpnsctl daemon '')"
 check_eq "cpnsctl was asked in JSON, in the right namespace" \
-	"-j group show,-j group show,-n ns1 -j group show,-j gkdk show" \
+	"-j group show,-j group show,-n ns1 -j group show,-j gkdk show,pne list" \
 	"$(paste -sd, "$calls")"
 finish

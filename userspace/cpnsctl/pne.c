@@ -48,24 +48,18 @@ static const char *state_name(uint8_t state)
 	}
 }
 
-/* What cpnsd accepts as an id: 1 to 64 printable characters, no space. */
+/* What cpnsd accepts as an id (msg.h's): 1..64 of [A-Za-z0-9._:-]. */
 static int id_arg(const char *cmd, const char *id)
 {
-	const char *c;
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz0123456789._:-";
+	size_t len = strlen(id);
 
-	if (!*id || strlen(id) > CPNS_CTL_PNE_ID_MAX) {
-		cpnsctl_usage_error("pne %s: ID \"%s\": 1 to %d characters",
-				    cmd, id, CPNS_CTL_PNE_ID_MAX);
-		return -1;
-	}
-	for (c = id; *c; c++) {
-		if (*c <= ' ' || *c > '~') {
-			cpnsctl_usage_error("pne %s: ID \"%s\": printable ASCII without spaces only",
-					    cmd, id);
-			return -1;
-		}
-	}
-	return 0;
+	if (len && len <= CPNS_CTL_PNE_ID_MAX && strspn(id, ok) == len)
+		return 0;
+	cpnsctl_usage_error("pne %s: ID \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
+			    cmd, id, CPNS_CTL_PNE_ID_MAX);
+	return -1;
 }
 
 static int pne_cb(const struct nlmsghdr *nlh, void *data)

@@ -113,6 +113,8 @@ static int client_flush(struct client *cl)
 	while (evbuffer_get_length(cl->out) >= sizeof(len)) {
 		evbuffer_copyout(cl->out, &len, sizeof(len));
 		p = evbuffer_pullup(cl->out, sizeof(len) + len);
+		if (!p)
+			return -ENOMEM;
 		n = send(cl->fd, p + sizeof(len), len,
 			 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
@@ -213,6 +215,16 @@ static bool printable(const char *s)
 		if (*s <= ' ' || *s > '~')
 			return false;
 	return true;
+}
+
+/* As msg.h's PNE id, which the PNE sends: 1..64 of [A-Za-z0-9._:-]. */
+static bool pne_id_ok(const char *id)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz0123456789._:-";
+	size_t len = strlen(id);
+
+	return len && len <= CPNS_CTL_PNE_ID_MAX && strspn(id, ok) == len;
 }
 
 static const char *attr_str(const struct nlattr *a)
@@ -475,6 +487,10 @@ static int parse_attrs(struct req *r, uint32_t allowed,
 			return fail(r, -EINVAL, t,
 				    "attribute \"%s\": not printable ASCII without spaces",
 				    p->name);
+		if (t == CPNS_CTL_A_PNE_ID && !pne_id_ok(mnl_attr_get_str(a)))
+			return fail(r, -EINVAL, t,
+				    "PNE id \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
+				    mnl_attr_get_str(a), CPNS_CTL_PNE_ID_MAX);
 		tb[t] = a;
 	}
 	if (len)
@@ -644,7 +660,7 @@ static void client_new(struct control *ctl, int fd, pid_t pid)
 	struct event_base *base = ctl->d->base;
 	struct client *cl, *old;
 
-	if (ctl->n >= control_max_clients) {
+	if (ctl->n && ctl->n >= control_max_clients) {
 		old = TAILQ_FIRST(&ctl->clients);
 		log_warn("control: %u clients: closing the longest idle (pid %d)",
 			 ctl->n, old->pid);

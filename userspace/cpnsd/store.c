@@ -926,46 +926,41 @@ out_free:
 }
 
 /*
+ * One assignment inside the caller's transaction.  A refusal (bad or
+ * unknown id, revoked, no set, set full) writes nothing; *@fatal says an
+ * SQL step failed, after which the transaction must be rolled back.
+ *
  * Three indexed lookups and, for a new assignment, one insert (which the
  * slots_count trigger follows with the counter update) and one update:
  * the cost does not grow with the set.
  */
-int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
-		     char *err, size_t len)
+static int assign_in_tx(struct store *st, const char *id,
+			struct store_pne *p, uint32_t *slot, bool *fatal,
+			char *err, size_t len)
 {
-	struct store_pne *p;
 	struct kms_row cur;
 	int ret, rc;
 
-	p = malloc(sizeof(*p));
-	if (!p)
-		return fail(st, err, len, -ENOMEM, "out of memory");
-	ret = tx_begin(st, err, len, "assigning a slot");
-	if (ret)
-		goto out_free;
+	*fatal = false;
 	ret = pne_lookup(st, id, p, err, len);
 	if (ret)
-		goto out;
-	if (p->state == STORE_PNE_REVOKED) {
-		ret = fail(st, err, len, -EPERM, "PNE %s: revoked", id);
-		goto out;
-	}
+		goto refused;
+	if (p->state == STORE_PNE_REVOKED)
+		return fail(st, err, len, -EPERM, "PNE %s: revoked", id);
 	ret = kms_current(st, &cur, NULL, NULL);
 	if (ret) {
 		ret = fail(st, err, len, ret == -ENOENT ? -ENODATA : ret,
 			   "PNE %s: %s", id, st->err);
-		goto out;
+		goto refused;
 	}
 	if (p->state == STORE_PNE_ASSIGNED) {
 		*slot = p->slot;
-		goto out;
+		return 0;
 	}
-	if (cur.next_slot >= UINT32_C(1) << cur.height) {
-		ret = fail(st, err, len, -ENOSPC,
-			   "PNE %s: key material set %u: all %u slots used",
-			   id, cur.set_id, UINT32_C(1) << cur.height);
-		goto out;
-	}
+	if (cur.next_slot >= UINT32_C(1) << cur.height)
+		return fail(st, err, len, -ENOSPC,
+			    "PNE %s: key material set %u: all %u slots used",
+			    id, cur.set_id, UINT32_C(1) << cur.height);
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 1, cur.set_id);
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 2, cur.next_slot);
 	sqlite3_bind_text(st->q[Q_SLOT_INS], 3, id, -1, SQLITE_STATIC);
@@ -980,16 +975,68 @@ int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
 		rc = run(s);
 	}
 	if (rc) {
-		ret = fail(st, err, len, sql_errno(rc),
-			   "PNE %s: slot %u of set %u: %s", id, cur.next_slot,
-			   cur.set_id, sqlite3_errmsg(st->db));
-		goto out;
+		*fatal = true;
+		return fail(st, err, len, sql_errno(rc),
+			    "PNE %s: slot %u of set %u: %s", id, cur.next_slot,
+			    cur.set_id, sqlite3_errmsg(st->db));
 	}
 	*slot = cur.next_slot;
-out:
-	ret = tx_end(st, ret, err, len, "assigning a slot");
-out_free:
+	return 0;
+refused:
+	/* Lookups fail with -EIO and friends only when SQLite did. */
+	*fatal = ret != -EINVAL && ret != -ENOENT && ret != -ENODATA;
+	return ret;
+}
+
+int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
+		     char *err, size_t len)
+{
+	struct store_pne *p;
+	bool fatal;
+	int ret;
+
+	p = malloc(sizeof(*p));
+	if (!p)
+		return fail(st, err, len, -ENOMEM, "out of memory");
+	ret = tx_begin(st, err, len, "assigning a slot");
+	if (!ret) {
+		ret = assign_in_tx(st, id, p, slot, &fatal, err, len);
+		/* A refusal wrote nothing: committing it is a no-op. */
+		ret = tx_end(st, fatal ? ret : 0, err, len,
+			     "assigning a slot") ?: ret;
+	}
 	free(p);
+	return ret;
+}
+
+int store_pne_assign_many(struct store *st, const char *const *ids,
+			  size_t n, uint32_t *slots, int *rets, char *err,
+			  size_t len)
+{
+	struct store_pne *p;
+	bool fatal = false;
+	size_t i;
+	int ret;
+
+	p = malloc(sizeof(*p));
+	if (!p) {
+		ret = fail(st, err, len, -ENOMEM, "out of memory");
+		goto all;
+	}
+	ret = tx_begin(st, err, len, "assigning slots");
+	for (i = 0; !ret && !fatal && i < n; i++)
+		rets[i] = assign_in_tx(st, ids[i], p, &slots[i], &fatal, NULL,
+				       0);
+	if (!ret && fatal)
+		ret = fail(st, err, len, rets[i - 1], "%s", st->err);
+	if (!ret)
+		ret = tx_end(st, 0, err, len, "assigning slots");
+	else
+		tx_rollback(st);
+	free(p);
+all:
+	for (i = 0; ret && i < n; i++)
+		rets[i] = ret;
 	return ret;
 }
 

@@ -111,6 +111,19 @@ int store_pne_foreach(struct store *st,
 int store_pne_assign(struct store *st, const char *id, uint32_t *slot,
 		     char *err, size_t len);
 
+/*
+ * store_pne_assign for @n PNEs in one transaction, so that one commit (one
+ * fsync) serves them all: the event loop can answer every request that
+ * arrived in one pass.  When it returns 0 the transaction is committed and
+ * rets[i] is what store_pne_assign would have returned for ids[i], with
+ * slots[i] set when rets[i] is 0; a refusal of one PNE does not affect the
+ * others.  Otherwise nothing was assigned and every rets[i] is the
+ * returned error.  An id may repeat: it gets the same slot.
+ */
+int store_pne_assign_many(struct store *st, const char *const *ids,
+			  size_t n, uint32_t *slots, int *rets, char *err,
+			  size_t len);
+
 /* Slots of the current set by state (-ENOENT: no set yet). */
 int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 		      uint32_t *revoked);

@@ -54,19 +54,19 @@ enum cpns_msg_attr {
 	CPNS_MA_UNSPEC,
 	CPNS_MA_PNE_ID,		/* 1..64 bytes of [A-Za-z0-9._:-] */
 	CPNS_MA_GATEWAY_ID,	/* u64 */
-	CPNS_MA_GKDK,		/* GKDK encoding (gkdk.h), 84..692 bytes */
+	CPNS_MA_GKDK,		/* GKDK (gkdk.h), 20 + 32k bytes, k in 2..21 */
 	CPNS_MA_SIGN_KEY,	/* gateway's Ed25519 public key, 32 bytes */
-	CPNS_MA_GROUP,		/* u32 Service Group id */
-	CPNS_MA_EPOCH,		/* u64 */
+	CPNS_MA_GROUP,		/* u32 Service Group id, not 0 */
+	CPNS_MA_EPOCH,		/* u64, not 0 */
 	CPNS_MA_GROUP_KEY,	/* plain Group Key, 32 bytes */
 	CPNS_MA_VALID_FROM,	/* u64 Unix seconds */
 	CPNS_MA_VALID_UNTIL,	/* u64 Unix seconds, > valid from */
 	CPNS_MA_STATUS,		/* u16 enum cpns_msg_status */
-	CPNS_MA_SIGNED_BLOB,	/* encrypted Group Key || signature (sign.h) */
+	CPNS_MA_SIGNED_BLOB,	/* signed notification (sign.h), 1..65535 B */
 	CPNS_MA_SET_ID,		/* u32 key material set generation */
 	CPNS_MA_CODE,		/* u16 enum cpns_msg_status, in an Error */
-	CPNS_MA_TEXT,		/* 0..256 bytes UTF-8 (not checked), no NUL */
-	CPNS_MA_SLOT,		/* u32 */
+	CPNS_MA_TEXT,		/* 0..256 bytes, none < 0x20 or 0x7f (logged) */
+	CPNS_MA_SLOT,		/* u32; reserved: no message takes it yet */
 	__CPNS_MA_MAX
 };
 
@@ -149,9 +149,12 @@ int cpns_msg_frame(const uint8_t *buf, size_t len, size_t body_max,
 		   size_t *msg_len);
 
 /*
- * Strict decode of exactly one message of @len bytes.  On error *@m is
+ * Strict decode of exactly one message of @len bytes, whose body may not
+ * exceed @body_max (CPNS_MSG_BODY_MAX on sessions).  On error *@m is
  * zeroed and, when @attr is not NULL, *@attr names the attribute at
- * fault (0 for the header).
+ * fault: 0 for the header, the length, or an attribute header cut
+ * short; the offending type number for ATTR_UNKNOWN (possibly one
+ * without a name).  Checks in the order of protocol.rst, "Refusals".
  */
 int cpns_msg_decode(struct cpns_msg *m, const uint8_t *buf, size_t len,
 		    size_t body_max, unsigned int *attr);
@@ -159,18 +162,23 @@ int cpns_msg_decode(struct cpns_msg *m, const uint8_t *buf, size_t len,
 /*
  * Encode @m (the attributes set in @present, which must be the allowed
  * set with every required one) into @buf of @size bytes; *@len gets the
- * length.  Returns CPNS_ME_* (ATTR_MISSING / ATTR_UNKNOWN / ATTR_LEN /
- * ATTR_VALUE for a bad @m, TOO_BIG when @size is short).  Whatever it
- * encodes, cpns_msg_decode() accepts.
+ * length, 0 on error.  Returns CPNS_ME_* (TYPE / ATTR_UNKNOWN / ATTR_LEN
+ * / ATTR_VALUE / ATTR_MISSING for a bad @m, as decoding its encoding
+ * would; TOO_BIG when @size is short).  Whatever it encodes,
+ * cpns_msg_decode() accepts under a @body_max of at least its body.
  */
 int cpns_msg_encode(const struct cpns_msg *m, uint8_t *buf, size_t size,
 		    size_t *len);
 
-/* Setters that mark the attribute present. */
+/* An empty message of @type; then fill a field and mark it present. */
 void cpns_msg_init(struct cpns_msg *m, enum cpns_msg_type type);
 void cpns_msg_set(struct cpns_msg *m, enum cpns_msg_attr a);
 
-/* Stable tokens for logs and vectors ("gkdk-req", "attr_order", "ok"). */
+/*
+ * Stable tokens for logs and vectors ("gkdk-req", "attr_order", "ok");
+ * attribute 0 is "none"; numbers without a name give "unknown".
+ * cpns_merr_from_name() returns -1 for a name it does not know.
+ */
 const char *cpns_msg_type_name(unsigned int type);
 const char *cpns_msg_attr_name(unsigned int attr);
 const char *cpns_merr_name(int err);

@@ -518,7 +518,7 @@ TEST_F(ctl, non_root_refused)
 	ASSERT_EQ(0, chmod(dir, 0755));
 	ASSERT_EQ(0, chmod(self->path, 0666));
 	EXPECT_EQ(0, nobody_connects(self));
-	EXPECT_TRUE(logged(self, "refused a client of uid 65534"));
+	EXPECT_TRUE(logged(self, "<4>control: refused a client of uid 65534"));
 	/* Root still gets in. */
 	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 }
@@ -541,7 +541,7 @@ TEST_F(ctl, pne_add_show_list)
 	ASSERT_EQ(1, npne);
 	EXPECT_STREQ("p1", pnes[0].id);
 	EXPECT_STREQ("/etc/cpnsd/eu/p1-good.key", pnes[0].eu_key_file);
-	EXPECT_TRUE(logged(self, "control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
+	EXPECT_TRUE(logged(self, "<6>control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
 
 	pnes[0].state = STORE_PNE_ASSIGNED;
 	pnes[0].set_id = 3;
@@ -591,7 +591,7 @@ TEST_F(ctl, pne_add_refusals)
 	EXPECT_NE(NULL, strstr(r->err, "31 bytes, not 32 (argument \"eu-key file\")"))
 		TH_LOG("%s", r->err);
 	EXPECT_EQ(0, npne);
-	EXPECT_TRUE(logged(self, "control: pne add by pid"));
+	EXPECT_TRUE(logged(self, "<6>control: pne add by pid"));
 
 	ASSERT_EQ(0, ctl_run(self, "pne add p1 eu-key file /k/good.key")->status);
 	r = ctl_run(self, "pne add p1 eu-key file /k/good.key");
@@ -605,7 +605,11 @@ TEST_F(ctl, pne_add_refusals)
 	EXPECT_NE(NULL, strstr(r->err, "expected \"ID eu-key file PATH\""));
 	r = ctl_run(self, "pne add 0123456789012345678901234567890123456789012345678901234567890123456789 eu-key file /k/good.key");
 	EXPECT_EQ(1, r->status);
-	EXPECT_NE(NULL, strstr(r->err, "1 to 64 characters"));
+	EXPECT_NE(NULL, strstr(r->err, "1 to 64 of A-Z a-z 0-9 . _ : -"));
+	r = ctl_run(self, "pne add p/1 eu-key file /k/good.key");
+	EXPECT_EQ(1, r->status);
+	EXPECT_STREQ("cpnsctl: pne add: ID \"p/1\": 1 to 64 of A-Z a-z 0-9 . _ : -\nTry \"cpnsctl help\".\n",
+		     r->err);
 	EXPECT_EQ(1, npne);
 }
 
@@ -618,7 +622,7 @@ TEST_F(ctl, pne_del_and_revoke_end_the_session)
 	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_EQ(STORE_PNE_REVOKED, find("pne0000")->state);
 	EXPECT_STREQ("pne0000", gone);
-	EXPECT_TRUE(logged(self, "control: pne pne0000 revoked"));
+	EXPECT_TRUE(logged(self, "<6>control: pne pne0000 revoked"));
 	/* The store's own reason comes through. */
 	r = ctl_run(self, "pne revoke pne0000");
 	EXPECT_EQ(2, r->status);
@@ -629,7 +633,7 @@ TEST_F(ctl, pne_del_and_revoke_end_the_session)
 	EXPECT_EQ(NULL, find("pne0001"));
 	EXPECT_STREQ("pne0001", gone);
 	EXPECT_EQ(2, gone_calls);
-	EXPECT_TRUE(logged(self, "control: pne pne0001 deleted"));
+	EXPECT_TRUE(logged(self, "<6>control: pne pne0001 deleted"));
 
 	r = ctl_run(self, "pne del nosuch");
 	EXPECT_EQ(2, r->status);
@@ -660,6 +664,86 @@ TEST_F(ctl, batch_and_big_dump)
 	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
 	EXPECT_NE(NULL, strstr(r->out, "pne0000\n"));
 	EXPECT_NE(NULL, strstr(r->out, "pne2998\nlast\ncpnsd role gateway"));
+}
+
+/* cpnsd closed a batch's idle connection: the next line reconnects. */
+TEST_F(ctl, batch_outlives_idle_timeout)
+{
+	char *argv[] = { "cpnsctl", "-b", "-", NULL };
+	int in[2], out, status, i;
+	char buf[256];
+	pid_t pid;
+
+	control_idle_ms = 100;
+	add_pnes(1);
+	ASSERT_EQ(0, pipe(in));
+	out = memfd_create("out", 0);
+	pid = fork();
+	if (!pid) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out, STDOUT_FILENO);
+		close(in[1]);
+		setenv("CPNSD_CONTROL", self->path, 1);
+		execv(self->cpnsctl, argv);
+		_exit(127);
+	}
+	close(in[0]);
+	ASSERT_EQ(9, write(in[1], "pne list\n", 9));
+	/* However slow the machine, until cpnsd gave up on the idle batch. */
+	for (i = 0; i < 50 && !logged(self, "idle for 100 ms: closed"); i++)
+		serve(&self->d, 100);
+	EXPECT_TRUE(logged(self, "idle for 100 ms: closed"));
+	ASSERT_EQ(9, write(in[1], "pne list\n", 9));
+	close(in[1]);
+	status = serve_child(&self->d, pid);
+	slurp(out, buf, sizeof(buf));
+	EXPECT_EQ(0, status);
+	EXPECT_STREQ("pne0000\npne0000\n", buf);
+}
+
+/* A reply cpnsctl cannot trust is refused, not printed. */
+TEST_F(ctl, cpnsctl_refuses_malformed_reply)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *argv[] = { "cpnsctl", "pne", "show", NULL };
+	char buf[512], err[512];
+	struct nlmsghdr *nlh, *req = (struct nlmsghdr *)buf;
+	int lfd, fd, efd, status;
+	pid_t pid;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/fake", self->dir);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sun, sizeof(sun)));
+	ASSERT_EQ(0, listen(lfd, 1));
+	efd = memfd_create("err", 0);
+	pid = fork();
+	if (!pid) {
+		dup2(efd, STDERR_FILENO);
+		setenv("CPNSD_CONTROL", sun.sun_path, 1);
+		execv(self->cpnsctl, argv);
+		_exit(127);
+	}
+	fd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, recv(fd, buf, sizeof(buf), 0));
+	/* A PNE whose state is 4 bytes, not 1. */
+	nlh = raw_req(buf + 256, CPNS_CTL_CMD_PNE_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_PNE_STATE, 1);
+	ASSERT_LT(0, send(fd, nlh, nlh->nlmsg_len, 0));
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_len = NLMSG_LENGTH(sizeof(int));
+	*(int *)NLMSG_DATA(nlh) = 0;
+	ASSERT_LT(0, send(fd, nlh, nlh->nlmsg_len, 0));
+	waitpid(pid, &status, 0);
+	close(fd);
+	close(lfd);
+	slurp(efd, err, sizeof(err));
+	EXPECT_EQ(2, WEXITSTATUS(status));
+	EXPECT_STREQ("cpnsctl: pne show: Bad message: malformed reply: control attribute \"pne-state\" (5) of 4 bytes: wrong size\n",
+		     err);
 }
 
 /* ---- keyset ---- */
@@ -836,6 +920,10 @@ TEST_F(ctl, malformed_requests_refused_connection_kept)
 	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
 		       "not printable");
 	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1/../x");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "PNE id \"p1/../x\": 1 to 64 of");
+	nlh = raw_req(buf, CPNS_CTL_CMD_PNE_DEL, CPNS_CTL_VERSION);
 	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
 	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p2");
 	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
@@ -869,6 +957,19 @@ TEST_F(ctl, malformed_requests_refused_connection_kept)
 	raw_answer(self, fd, &a);
 	EXPECT_EQ(1, a.error);
 	close(fd);
+}
+
+/* SEQPACKET has empty packets; one reads as EOF and ends the client. */
+TEST_F(ctl, empty_packet_ends_connection)
+{
+	char c;
+	int fd = raw_connect(self);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, send(fd, &c, 0, 0));
+	EXPECT_EQ(0, raw_recv(self, fd, &c, 1));
+	close(fd);
+	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 }
 
 TEST_F(ctl, client_leaving_mid_reply)
@@ -916,7 +1017,7 @@ TEST_F(ctl, idle_clients_bounded_and_closed)
 	EXPECT_EQ(16, open_);
 	EXPECT_EQ(-1, recv(fds[99], &c, 1, MSG_DONTWAIT));
 	EXPECT_EQ(0, recv(fds[0], &c, 1, MSG_DONTWAIT));
-	EXPECT_TRUE(logged(self, "16 clients: closing the longest idle"));
+	EXPECT_TRUE(logged(self, "<4>control: 16 clients: closing the longest idle"));
 	EXPECT_EQ(0, ctl_run(self, "daemon show")->status);
 
 	/* Idle ones are closed after the timeout. */

@@ -378,6 +378,7 @@ static const uint32_t allowed[__CPNS_MSG_MAX] = {
 	[CPNS_MSG_ERROR] = 1 << CPNS_MA_CODE | 1 << CPNS_MA_TEXT,
 	[CPNS_MSG_GKDK_RENEW] = 1 << CPNS_MA_SET_ID,
 };
+
 static const uint32_t optional[__CPNS_MSG_MAX] = {
 	[CPNS_MSG_GK_RESP] = 1 << CPNS_MA_PNE_ID,
 	[CPNS_MSG_ERROR] = 1 << CPNS_MA_TEXT,
@@ -497,7 +498,7 @@ TEST(attr_len)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct raw r;
 
 		snprintf(ctx, sizeof(ctx), "%s %s len %zu",

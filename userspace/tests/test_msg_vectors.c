@@ -44,6 +44,62 @@ static int hex(struct held *h, const char *s, const uint8_t **p, size_t *l)
 	return 0;
 }
 
+static void store(struct cpns_msg *m, unsigned int a, unsigned long long n,
+		  const uint8_t *p, size_t l)
+{
+	switch (a) {
+	case CPNS_MA_PNE_ID:
+		m->pne_id = p;
+		m->pne_id_len = l;
+		break;
+	case CPNS_MA_GATEWAY_ID:
+		m->gateway_id = n;
+		break;
+	case CPNS_MA_GKDK:
+		m->gkdk = p;
+		m->gkdk_len = l;
+		break;
+	case CPNS_MA_SIGN_KEY:
+		m->sign_key = p;
+		break;
+	case CPNS_MA_GROUP:
+		m->group = n;
+		break;
+	case CPNS_MA_EPOCH:
+		m->epoch = n;
+		break;
+	case CPNS_MA_GROUP_KEY:
+		m->group_key = p;
+		break;
+	case CPNS_MA_VALID_FROM:
+		m->valid_from = n;
+		break;
+	case CPNS_MA_VALID_UNTIL:
+		m->valid_until = n;
+		break;
+	case CPNS_MA_STATUS:
+		m->status = n;
+		break;
+	case CPNS_MA_SIGNED_BLOB:
+		m->signed_blob = p;
+		m->signed_blob_len = l;
+		break;
+	case CPNS_MA_SET_ID:
+		m->set_id = n;
+		break;
+	case CPNS_MA_CODE:
+		m->code = n;
+		break;
+	case CPNS_MA_TEXT:
+		m->text = (const char *)p;
+		m->text_len = l;
+		break;
+	case CPNS_MA_SLOT:
+		m->slot = n;
+		break;
+	}
+}
+
 /*
  * @m from the record's fields alone; -1 naming the field in @why when
  * one is malformed.
@@ -73,36 +129,17 @@ static int from_record(const struct cpns_vec_rec *r, struct cpns_msg *m,
 			if (n == __CPNS_ST_MAX)
 				return -1;
 			break;
-		case CPNS_MA_PNE_ID: case CPNS_MA_GKDK:
-		case CPNS_MA_SIGN_KEY: case CPNS_MA_GROUP_KEY:
-		case CPNS_MA_SIGNED_BLOB: case CPNS_MA_TEXT:
+		case CPNS_MA_PNE_ID:
+		case CPNS_MA_GKDK:
+		case CPNS_MA_SIGN_KEY:
+		case CPNS_MA_GROUP_KEY:
+		case CPNS_MA_SIGNED_BLOB:
+		case CPNS_MA_TEXT:
 			if (hex(h, v, &p, &l))
 				return -1;
 			break;
 		}
-		switch (a) {
-		case CPNS_MA_PNE_ID: m->pne_id = p; m->pne_id_len = l; break;
-		case CPNS_MA_GATEWAY_ID: m->gateway_id = n; break;
-		case CPNS_MA_GKDK: m->gkdk = p; m->gkdk_len = l; break;
-		case CPNS_MA_SIGN_KEY: m->sign_key = p; break;
-		case CPNS_MA_GROUP: m->group = n; break;
-		case CPNS_MA_EPOCH: m->epoch = n; break;
-		case CPNS_MA_GROUP_KEY: m->group_key = p; break;
-		case CPNS_MA_VALID_FROM: m->valid_from = n; break;
-		case CPNS_MA_VALID_UNTIL: m->valid_until = n; break;
-		case CPNS_MA_STATUS: m->status = n; break;
-		case CPNS_MA_SIGNED_BLOB:
-			m->signed_blob = p;
-			m->signed_blob_len = l;
-			break;
-		case CPNS_MA_SET_ID: m->set_id = n; break;
-		case CPNS_MA_CODE: m->code = n; break;
-		case CPNS_MA_TEXT:
-			m->text = (const char *)p;
-			m->text_len = l;
-			break;
-		case CPNS_MA_SLOT: m->slot = n; break;
-		}
+		store(m, a, n, p, l);
 		if ((a == CPNS_MA_SIGN_KEY || a == CPNS_MA_GROUP_KEY) &&
 		    l != 32)
 			return -1;

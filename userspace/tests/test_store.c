@@ -50,7 +50,7 @@ FIXTURE_TEARDOWN(store)
 	size_t i;
 
 	store_close(self->st);
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sfx); i++) {
 		snprintf(p, sizeof(p), "%s%s", self->path, sfx[i]);
 		unlink(p);
 	}
@@ -163,7 +163,7 @@ TEST_F(store, refuses_open_modes)
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
 	store_close(self->st);
 	self->st = NULL;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		ASSERT_EQ(0, chmod(self->path, bad[i]));
 		EXPECT_EQ(-EPERM, open_st(self));
 		EXPECT_EQ(NULL, self->st);
@@ -367,7 +367,7 @@ TEST_F(store, pne_add_get_refusals)
 					 self->err, ERRLEN));
 	EXPECT_STREQ("PNE pne-1.lab:A_z: already known", self->err);
 
-	for (i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_ids); i++) {
 		EXPECT_EQ(-EINVAL, store_pne_add(self->st, bad_ids[i], "/k",
 						 self->err, ERRLEN));
 		EXPECT_NE(NULL, strstr(self->err, "(invalid id)"))
@@ -425,8 +425,23 @@ static int collect(const struct store_pne *p, void *arg)
 	return s->n == s->stop_at ? 42 : 0;
 }
 
+struct revoker {
+	struct store *st;
+	int n;
+};
+
+static int revoke_each(const struct store_pne *p, void *arg)
+{
+	struct revoker *r = arg;
+
+	r->n++;
+	return store_pne_revoke(r->st, p->id, NULL, 0);
+}
+
 TEST_F(store, foreach_in_id_order)
 {
+	struct revoker rv;
+	struct store_pne p;
 	struct seen s = { .stop_at = -1 };
 
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
@@ -449,6 +464,16 @@ TEST_F(store, foreach_in_id_order)
 	s.stop_at = -1;
 	EXPECT_EQ(0, store_pne_foreach(self->st, collect, &s));
 	EXPECT_EQ(3, s.n);
+	/* @fn may write: a transaction commits inside the walk. */
+	rv.st = self->st;
+	rv.n = 0;
+	EXPECT_EQ(0, store_pne_foreach(self->st, revoke_each, &rv))
+		TH_LOG("%s", store_errmsg(self->st));
+	EXPECT_EQ(3, rv.n);
+	reopen(self);
+	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_pne_get(self->st, "c", &p));
+	EXPECT_EQ(STORE_PNE_REVOKED, p.state);
 }
 
 static void counts(struct __test_metadata *_metadata, struct store *st,
@@ -472,7 +497,7 @@ TEST_F(store, assign_order)
 	size_t i;
 
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
-	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
 		ASSERT_EQ(0, store_pne_add(self->st, ids[i], "/k", NULL, 0));
 	EXPECT_EQ(-ENODATA, store_pne_assign(self->st, "a", &slot, self->err,
 					     ERRLEN));
@@ -621,6 +646,92 @@ TEST_F(store, kms_put_resets_assigned)
 	counts(_metadata, self->st, 6, 2, 0);
 }
 
+TEST_F(store, assign_many)
+{
+	static const char *const ids[] = {
+		"a", "b", "zz", "r", "a", "bad id", "c", "d", "e",
+	};
+	static const int want[] = {
+		0, 0, -ENOENT, -EPERM, 0, -EINVAL, 0, 0, -ENOSPC,
+	};
+	static const uint32_t want_slot[] = { 0, 1, 0, 0, 0, 0, 2, 3, 0 };
+	struct store_kms k = make_kms(1, 2);
+	uint32_t slots[ARRAY_SIZE(ids)];
+	int rets[ARRAY_SIZE(ids)];
+	struct store_pne p;
+	size_t i;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		if (want[i] != -ENOENT && want[i] != -EINVAL)
+			store_pne_add(self->st, ids[i], "/k", NULL, 0);
+	ASSERT_EQ(0, store_pne_revoke(self->st, "r", NULL, 0));
+	/* No set yet: each one is refused, the call succeeds. */
+	ASSERT_EQ(0, store_pne_assign_many(self->st, ids, 2, slots, rets,
+					   self->err, ERRLEN));
+	EXPECT_EQ(-ENODATA, rets[0]);
+	EXPECT_EQ(-ENODATA, rets[1]);
+	EXPECT_EQ(0, store_pne_assign_many(self->st, ids, 0, slots, rets,
+					   self->err, ERRLEN));
+
+	ASSERT_EQ(0, store_kms_put(self->st, &k, NULL, 0));
+	memset(slots, 0, sizeof(slots));
+	ASSERT_EQ(0, store_pne_assign_many(self->st, ids, ARRAY_SIZE(ids),
+					   slots, rets, self->err, ERRLEN))
+		TH_LOG("%s", self->err);
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		EXPECT_EQ(want[i], rets[i]) TH_LOG("%s", ids[i]);
+		if (!want[i])
+			EXPECT_EQ(want_slot[i], slots[i]) TH_LOG("%s", ids[i]);
+	}
+	reopen(self);
+	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_pne_get(self->st, "d", &p));
+	EXPECT_EQ(STORE_PNE_ASSIGNED, p.state);
+	EXPECT_EQ(3, p.slot);
+	counts(_metadata, self->st, 0, 4, 0);
+}
+
+/*
+ * An SQL failure in the middle (a trigger planted from outside) rolls
+ * back the whole transaction: nothing is half assigned, nothing acked.
+ */
+TEST_F(store, assign_failure_rolls_back)
+{
+	static const char *const ids[] = { "a", "c", "b" };
+	struct store_kms k = make_kms(1, 3);
+	uint32_t slots[3], slot;
+	struct store_pne p;
+	int rets[3];
+	size_t i;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_kms_put(self->st, &k, NULL, 0));
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		ASSERT_EQ(0, store_pne_add(self->st, ids[i], "/k", NULL, 0));
+	ASSERT_EQ(SQLITE_OK, raw_sql(self->path,
+		"CREATE TRIGGER boom BEFORE UPDATE ON pnes WHEN NEW.id = 'c' "
+		"BEGIN SELECT RAISE(ABORT, 'boom'); END"));
+
+	EXPECT_EQ(-EIO, store_pne_assign_many(self->st, ids, 3, slots, rets,
+					      self->err, ERRLEN));
+	EXPECT_STREQ("PNE c: slot 1 of set 1: boom", self->err);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(-EIO, rets[i]);
+	ASSERT_EQ(0, store_pne_get(self->st, "a", &p));
+	EXPECT_EQ(STORE_PNE_REGISTERED, p.state);
+	counts(_metadata, self->st, 8, 0, 0);
+
+	EXPECT_EQ(-EIO, store_pne_assign(self->st, "c", &slot, self->err,
+					 ERRLEN));
+	EXPECT_STREQ("PNE c: slot 0 of set 1: boom", self->err);
+	counts(_metadata, self->st, 8, 0, 0);
+	/* The store is usable after the rollback. */
+	ASSERT_EQ(0, store_pne_assign(self->st, "b", &slot, self->err,
+				      ERRLEN)) TH_LOG("%s", self->err);
+	EXPECT_EQ(0, slot);
+}
+
 /*
  * Height 16 at its end: 65,535 slots filled in one transaction through
  * the same triggers, then the last slot and -ENOSPC through the API.
@@ -693,6 +804,10 @@ TEST_F(store, schema_refuses)
 		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('', '/k', 0)",
 		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('d', 'k', 0)",
 		"INSERT INTO pnes (id, eu_key_file, state, set_id, slot) VALUES ('d', '/k', 1, 1, 2)",
+		"INSERT INTO pnes (id, eu_key_file, state) VALUES ('d', '/k', 2)",
+		/* two PNEs on one slot, with the trigger out of the way */
+		"BEGIN; DROP TRIGGER pnes_update; UPDATE pnes SET state = 1, "
+		"set_id = 1, slot = 0, assigned_at = 1 WHERE id = 'c'",
 		/* the signing key replaced */
 		"UPDATE signkey SET seed = zeroblob(32)",
 		"DELETE FROM signkey",
@@ -711,7 +826,7 @@ TEST_F(store, schema_refuses)
 	ASSERT_EQ(0, store_pne_assign(self->st, "a", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_assign(self->st, "b", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_revoke(self->st, "b", NULL, 0));
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		const char *q = bad[i] ? bad[i] : "";
 
 		EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path, q) & 0xff)
@@ -728,6 +843,14 @@ TEST_F(store, schema_refuses)
 	EXPECT_EQ(-EPERM, store_pne_assign(self->st, "a", &slot, NULL, 0));
 	ASSERT_EQ(0, store_pne_assign(self->st, "c", &slot, NULL, 0));
 	EXPECT_EQ(3, slot);
+	/* No PNE holds slot 2 nor set 2: only the triggers keep them. */
+	k = make_kms(2, 2);
+	ASSERT_EQ(0, store_kms_put(self->st, &k, NULL, 0));
+	EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path,
+		  "DELETE FROM slots WHERE slot = 2") & 0xff);
+	EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path,
+		  "DELETE FROM kms WHERE set_id = 2") & 0xff);
+	EXPECT_EQ(2, raw_int(self->path, "SELECT count(*) FROM kms"));
 }
 
 /* ---- surviving a close and a reopen ---- */
@@ -804,6 +927,8 @@ static void __attribute__((noreturn)) hammer(const char *path, int fd,
 
 	if (store_open(path, &st, err, sizeof(err)))
 		_exit(3);
+	if (write(fd, "S\n", 2) != 2)
+		_exit(4);
 	for (n = 0; n < BASE_PNES; n++)
 		snprintf(ids[n], sizeof(ids[n]), "p%02d", n);
 	for (;;) {
@@ -811,7 +936,7 @@ static void __attribute__((noreturn)) hammer(const char *path, int fd,
 		const char *id = ids[r % n];
 
 		len = 0;
-		if (r % 4 == 0 && n < (int)(sizeof(ids) / sizeof(ids[0]))) {
+		if (r % 4 == 0 && n < (int)(ARRAY_SIZE(ids))) {
 			snprintf(ids[n], sizeof(ids[n]), "r%d-%d", round,
 				 added++);
 			if (!store_pne_add(st, ids[n], "/k", err, sizeof(err)))
@@ -850,6 +975,10 @@ static int drain(int fd, struct ack *acks, int *n)
 			struct ack *a = &acks[*n];
 
 			*nl = 0;
+			if (!strcmp(p, "S")) {	/* started, not an ack */
+				p = nl + 1;
+				continue;
+			}
 			if (*n >= MAX_ACKS)
 				return -1;
 			a->slot = 0;
@@ -925,8 +1054,23 @@ TEST_F(store, kill9_keeps_acknowledged)
 			hammer(self->path, fds[1], i, seed + i);
 		}
 		close(fds[1]);
-		/* Random moments: in open, mid-transaction, in a commit. */
-		usleep(2000 + xorshift64s(&seed) % 40000);
+		/*
+		 * Random moments: every fifth round from the fork (in open
+		 * and WAL recovery), the others from the child's first
+		 * transaction on (mid-transaction, in a commit), however
+		 * slow a loaded machine makes the open.
+		 */
+		if (i % 5) {
+			struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+			char started[2];
+
+			ASSERT_EQ(1, poll(&pfd, 1, 10000));
+			ASSERT_EQ(2, read(fds[0], started, 2));
+			ASSERT_EQ(0, memcmp(started, "S\n", 2));
+			usleep(xorshift64s(&seed) % 30000);
+		} else {
+			usleep(xorshift64s(&seed) % 20000);
+		}
 		ASSERT_EQ(0, kill(pid, SIGKILL));
 		ASSERT_EQ(0, drain(fds[0], acks, &nacks));
 		close(fds[0]);
