@@ -428,10 +428,13 @@ static int configure(struct store *st, char *err, size_t len)
 
 	sqlite3_extended_result_codes(st->db, 1);
 	rc = sqlite3_busy_timeout(st->db, 5000);
-	for (i = 0; !rc && i < ARRAY_SIZE(pragmas); i++)
-		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
 	if (rc)
-		return sql_fail(st, err, len, rc, pragmas[i - 1]);
+		return sql_fail(st, err, len, rc, "busy_timeout");
+	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
+		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
+		if (rc)
+			return sql_fail(st, err, len, rc, pragmas[i]);
+	}
 	rc = pragma_text_is(st, "PRAGMA journal_mode = WAL", "wal");
 	if (rc)
 		return rc == SQLITE_MISMATCH ?
