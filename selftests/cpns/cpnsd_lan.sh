@@ -39,7 +39,8 @@ peer() {	# N: a one-shot assignment from PNE N's namespace
 }
 set_of() {	# NS: "set slot" of the GKDK there
 	ip netns exec "$1" cpnsctl -j gkdk show |
-		jq -r --argjson gw "$GW" '.[] | select(.gateway == $gw) | "\(.set_id) \(.slot)"'
+		jq -r --arg gw "$(printf '0x%016x' "$GW")" \
+			'.[] | select(.gateway == $gw) | "\(.set_id) \(.slot)"'
 }
 
 daemon_start p1 pne1

@@ -130,7 +130,7 @@ wait_until() {
 # holds for the gateway, or nothing.
 gkdk_of() {
 	ip netns exec "$1" cpnsctl -j gkdk show |
-		jq -r --argjson gw "$2" \
+		jq -r --arg gw "$(printf '0x%016x' "$2")" \
 			'.[] | select(.gateway == $gw) | "\(.slot) \(.fingerprint)"'
 }
 
