@@ -22,7 +22,7 @@ for i in 1 2 3 4; do
 	ns_veth gw "v$i" "10.77.$i.1" "p$i" eth0 "10.77.$i.2"
 done
 gw_conf gw "$GW" 0.0.0.0:4433
-check "the gateway starts" daemon_start gw gw
+check "the gateway starts" daemon_start gw gw || bail "the gateway did not start"
 for i in 1 2 3; do
 	pne_conf "pne$i" "10.77.$i.1:4433"
 	ctl gw pne add "pne$i" eu-key file "$CPNSD_TMP/pne$i.key"
@@ -66,9 +66,9 @@ check "a PNE's log has steps 1 and 5" \
 # verify); nothing is assigned.
 check "a PNE with a wrong EU-Key is refused, and the gateway logs it by name" \
 	wait_until 10 log_has gw 'pne4.*(handshake|binder|refused)'
-check_eq "it gets no GKDK" "" "$(gkdk_of p4 "$GW")"
+check_eq "it gets no GKDK" none "$(gkdk_absent p4 "$GW")"
 check_eq "and holds no slot on the gateway" "registered" \
-	"$(ctl gw -j pne show pne4 | jq -r '.[0].state')"
+	"$(ctl gw -j pne show pne4 | jq -r .state)"
 
 # An unknown id: refused at the handshake.
 ns_add p5
@@ -77,7 +77,7 @@ pne_conf pne5 10.77.5.1:4433
 daemon_start p5 pne5
 check "an unknown PNE id is refused and logged" \
 	wait_until 10 log_has gw 'pne5.*unknown PNE'
-check_eq "it gets no GKDK" "" "$(gkdk_of p5 "$GW")"
+check_eq "it gets no GKDK" none "$(gkdk_absent p5 "$GW")"
 daemon_stop pne5
 
 # A second request: the same slot and so the same GKDK.
@@ -99,7 +99,7 @@ ctl gw pne revoke pne3
 ip netns exec p3 cpnsctl gkdk flush
 check "a revoked PNE is refused" \
 	wait_until 15 log_has pne3 'refused: revoked'
-check_eq "and gets no GKDK" "" "$(gkdk_of p3 "$GW")"
+check_eq "and gets no GKDK" none "$(gkdk_absent p3 "$GW")"
 check_eq "its slot stays burnt: the key set counts it revoked" "1" \
 	"$(ctl gw -j keyset show | jq -r '.slots_revoked')"
 

@@ -24,7 +24,7 @@ ns_add evil
 ns_veth gw v9 10.78.9.1 evil eth0 10.78.9.2
 gw_conf gw "$GW" 0.0.0.0:4433 '[limits]' 'handshake-timeout = 2' \
 	'idle-timeout = 6' 'keepalive = 2' 'rate = 20' 'burst = 40'
-daemon_start gw gw
+daemon_start gw gw || bail "the gateway did not start"
 for i in 1 2 3; do
 	pne_conf "pne$i" "10.78.$i.1:4433"
 	ctl gw pne add "pne$i" eu-key file "$CPNSD_TMP/pne$i.key"
@@ -65,7 +65,7 @@ check "each refusal is logged with the peer's address" \
 	log_has gw '10\.78\.9\.2:[0-9]+ \(evil\): bad message header: unsupported message version'
 
 # Slowloris: TCP, then one byte a second, never a whole ClientHello.
-ip netns exec evil bash -c 'exec 3<>/dev/tcp/10.78.9.1/4433;
+ip netns exec evil bash -c 'trap "" PIPE; exec 3<>/dev/tcp/10.78.9.1/4433;
 	for i in 1 2 3 4 5 6; do printf "\x16" >&3 || exit 0; sleep 1; done; exit 1' &
 slow=$!
 wait "$slow"
@@ -83,7 +83,7 @@ ip netns exec p2 cpnsctl gkdk del gateway "$GW"
 check "during the flood a PNE that lost its GKDK gets it back" \
 	wait_until 20 has_gkdk p2 "$GW"
 wait "$flood"
-stats=$(ctl gw -j daemon show -s)
+stats=$(ctl gw -j -s daemon show)
 check "refused connections were counted (rate limit)" \
 	test "$(echo "$stats" | jq '.stats.rate_limit')" -gt 0
 check "malformed and oversized messages were counted" \

@@ -105,6 +105,13 @@ daemon_stop() {
 	return 0
 }
 
+# bail REASON: the scenario cannot go on; say so and stop (kselftest's
+# "Bail out!" fails the test at once instead of at its timeout).
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
 # ctl NAME ARGS...: cpnsctl against NAME's daemon.
 ctl() {
 	local name=$1
@@ -136,6 +143,22 @@ gkdk_of() {
 
 has_gkdk() {
 	[ -n "$(gkdk_of "$1" "$2")" ]
+}
+
+# gkdk_absent NS GATEWAY_ID: "none" when the module of NS answers and
+# holds no GKDK of the gateway; its entry, or the error, otherwise (so
+# that a failing cpnsctl is not read as "no GKDK").
+gkdk_absent() {
+	local out
+
+	out=$(ip netns exec "$1" cpnsctl -j gkdk show 2>&1) || {
+		echo "cpnsctl failed: $out"
+		return
+	}
+	echo "$out" | jq -r --arg gw "$(printf '0x%016x' "$2")" \
+		'if type != "array" then "not a list"
+		 else ([.[] | select(.gateway == $gw)] |
+		       if length == 0 then "none" else tostring end) end'
 }
 
 # lib_gkdk GATEWAY SLOT: "slot fingerprint" the key library derives for

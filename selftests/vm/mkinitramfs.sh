@@ -217,7 +217,7 @@ mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_connt
 # Where a kernel lacks these (the debug kernel's config predates them),
 # the tests that need them skip, and only an allow-list entry of that
 # kernel's lets the skip pass.
-optional="nft_dup_ipv4"
+optional="nft_dup_ipv4 bridge"
 for m in $mods $optional; do
 	case " $optional " in
 	*" $m "*) modprobe ${modroot:+-d "$modroot"} -S "$KVER" \
