@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: see the comment at the top of cpnsd_peer.c\n");
 		return 2;
 	}
+	/* A gateway killed mid-write must fail the write, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_psk_use_session_callback(ctx, psk_use);

@@ -21,7 +21,7 @@ cpnsd_cleanup() {
 	for ns in "${CPNSD_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -rf "$CPNSD_TMP"
+	[ -n "${CPNSD_KEEP:-}" ] || rm -rf "$CPNSD_TMP"
 }
 
 # ns_add NAME: a namespace with loopback up.
