@@ -87,7 +87,7 @@ static int dump(struct nlc *c, struct seen *s)
 			group_cb, s);
 }
 
-TEST_F_TIMEOUT(scale, groups_100k, 240)
+TEST_F_TIMEOUT(scale, groups_100k, 600)
 {
 	struct seen s = { .max = NGROUPS + 1 };
 	struct nlc_batch b;
@@ -181,7 +181,7 @@ static int key_cb(struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-TEST_F_TIMEOUT(scale, keys_20k_groups, 200)
+TEST_F_TIMEOUT(scale, keys_20k_groups, 600)
 {
 	struct kseen s = { 0 };
 	uint8_t key[CPNS_KEY_LEN];
