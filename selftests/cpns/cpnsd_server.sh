@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Gateway <-> CPNS Server: TLS 1.3 with X.509 certificates on both
+# sides, made with the commands of Documentation/daemon.rst.  The server
+# names the gateway by its certificate's common name; a gateway whose
+# certificate another CA signed, and one with no certificate the server
+# trusts, get no session.
+. ./common.sh
+. ./cpnsd_lib.sh
+trap cpnsd_cleanup EXIT
+plan 6
+
+cpns_unload
+modprobe cpns
+pki=$CPNSD_TMP/pki
+mkdir -p "$pki"
+# OpenSSL's req wants a configuration; the image has none of its own.
+printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$pki/openssl.cnf"
+export OPENSSL_CONF=$pki/openssl.cnf
+ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+ca() {	# NAME
+	openssl req -x509 $ec -keyout "$pki/$1.key" -out "$pki/$1.crt" \
+		-days 30 -subj "/CN=$1" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+}
+cert() {	# CA NAME USAGE
+	openssl req -x509 -CA "$pki/$1.crt" -CAkey "$pki/$1.key" $ec \
+		-keyout "$pki/$2.key" -out "$pki/$2.crt" -days 30 \
+		-subj "/CN=$2" -addext "basicConstraints=critical,CA:FALSE" \
+		-addext "keyUsage=critical,digitalSignature" \
+		-addext "extendedKeyUsage=$3" 2>/dev/null
+}
+umask 077
+ca ca && ca otherca && cert ca cpns-server serverAuth &&
+	cert ca gateway-7 clientAuth && cert otherca gateway-8 clientAuth ||
+	bail "openssl could not make the test certificates"
+check "the CA verifies the gateway's certificate" \
+	openssl verify -CAfile "$pki/ca.crt" -purpose sslclient "$pki/gateway-7.crt"
+
+ns_add srv
+ns_add gw7
+ns_add gw8
+ns_veth srv v7 10.82.7.1 gw7 eth0 10.82.7.2
+ns_veth srv v8 10.82.8.1 gw8 eth0 10.82.8.2
+tls() {	# NAME CA: a [tls] section
+	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
+		"$pki/$1.crt" "$pki/$1.key" "$pki/$2.crt"
+}
+{
+	printf '[cpnsd]\nrole = server\nstate-dir = %s\ncontrol = %s\n' \
+		"$CPNSD_TMP/srv.state" "$CPNSD_TMP/srv.ctl"
+	printf '[server]\nlisten = 0.0.0.0:4434\n'
+	tls cpns-server ca
+} >"$CPNSD_TMP/srv.conf"
+daemon_start srv srv || bail "the server did not start"
+gw_conf gw7 7 127.0.0.1:4433 "$(tls gateway-7 ca)"
+sed -i 's/^height = 4$/height = 4\nserver = 10.82.7.1:4434/' "$CPNSD_TMP/gw7.conf"
+# gateway-8 trusts the right CA but holds a certificate of another.
+gw_conf gw8 8 127.0.0.1:4433 "$(tls gateway-8 ca)"
+sed -i 's/^height = 4$/height = 4\nserver = 10.82.8.1:4434/' "$CPNSD_TMP/gw8.conf"
+daemon_start gw7 gw7 || bail "gateway 7 did not start"
+daemon_start gw8 gw8 || bail "gateway 8 did not start"
+
+up_as() {	# CN: the server lists a session up with that peer id
+	[ "$(ctl srv -j daemon show |
+	     jq -r --arg cn "$1" '[.peers[] | select(.id == $cn and .state == "up")] | length')" = 1 ]
+}
+check "the server holds a session with gateway 7, named by its certificate" \
+	wait_until 20 up_as gateway-7
+check "gateway 7 sees its session to the server up" \
+	wait_until 10 log_has gw7 '10\.82\.7\.1:4434 \(cpns-server\): TLS 1\.3 session up'
+check "a gateway certificate another CA signed is refused by the server" \
+	wait_until 20 log_has srv '10\.82\.8\.2:[0-9]+: session closed: TLS handshake failed: TLS: certificate verify failed'
+check_eq "and that gateway has no session there" 0 \
+	"$(ctl srv -j daemon show | jq '[.peers[] | select(.id == "gateway-8")] | length')"
+check "and the gateway logs its failed handshake, naming the server" \
+	log_has gw8 '10\.82\.8\.1:4434: session closed: TLS handshake failed'
+
+cpnsd_cleanup
+trap - EXIT
+cpns_unload
+finish
