@@ -16,7 +16,8 @@
  *	or "closed"
  *   cpnsd_peer bench ADDR:PORT ID KEYFILE THREADS SECONDS [handshake]
  *	assignments (or bare handshakes) per second over THREADS
- *	concurrent connections
+ *	concurrent connections; an ID ending in '%' becomes ID0, ID1, ...
+ *	one a thread (a gateway keeps one session per PNE)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -311,6 +312,7 @@ static int cmd_stream(struct peer_conf *c, const char *prefix,
 }
 
 struct bench {
+	struct peer_conf c_own;
 	const struct peer_conf *c;
 	bool handshake_only;
 	double until;
@@ -351,8 +353,14 @@ static int cmd_bench(struct peer_conf *c, int threads, int seconds,
 	if (threads < 1 || threads > 256)
 		return 2;
 	for (i = 0; i < threads; i++) {
-		b[i] = (struct bench){ .c = c, .until = t0 + seconds,
+		size_t n = strlen(c->id);
+
+		b[i] = (struct bench){ .c_own = *c, .until = t0 + seconds,
 				       .handshake_only = handshake_only };
+		b[i].c = &b[i].c_own;
+		if (n && c->id[n - 1] == '%')
+			snprintf(b[i].c_own.id + n - 1,
+				 sizeof(b[i].c_own.id) - n + 1, "%d", i);
 		pthread_create(&tid[i], NULL, bench_thread, &b[i]);
 	}
 	for (i = 0; i < threads; i++) {

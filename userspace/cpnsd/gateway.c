@@ -50,6 +50,18 @@ static int psk_lookup(struct cpnsd *d, const char *id,
 	return ret;
 }
 
+static int restore_slot(const struct store_pne *p, void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (!p->has_slot || p->set_id != gw->kms->set_id)
+		return 0;
+	cpns_kms_slot_set(gw->kms, p->slot,
+			  p->state == STORE_PNE_REVOKED ? CPNS_SLOT_REVOKED :
+			  CPNS_SLOT_ASSIGNED);
+	return 0;
+}
+
 /* The stored set in memory, for deriving GKDKs (the store stays the truth). */
 static int load_kms(struct gateway *gw, const struct store_kms *sk)
 {
@@ -71,7 +83,12 @@ static int load_kms(struct gateway *gw, const struct store_kms *sk)
 	}
 	cpns_kms_free(gw->kms);
 	gw->kms = kms;
-	return 0;
+	/*
+	 * The slot table in memory follows the store's, so that a burnt
+	 * slot is never a member here either (figure b builds its covers
+	 * from it).
+	 */
+	return store_pne_foreach(gw->d->store, restore_slot, gw);
 }
 
 /* Figure a step 2: does the gateway store a key material set? */
@@ -165,6 +182,7 @@ static int gw_step4_create_gkdk(struct gateway *gw, struct session *s,
 {
 	struct cpnsd *d = gw->d;
 	uint32_t slot, nfree, nassigned, nrevoked;
+	struct store_pne pne;
 	char err[256];
 	int ret, tries;
 
@@ -205,6 +223,26 @@ static int gw_step4_create_gkdk(struct gateway *gw, struct session *s,
 			d->stats[CPNS_CTL_S_UNKNOWN_PNE]++;
 		log_warn("PNE %s: no slot: %s", pne_id, err);
 		return ret;
+	}
+	/*
+	 * The slot is of the store's current set; if that is not the one
+	 * in memory (a new set committed although its put reported an
+	 * error), the set in memory is stale: read it again.
+	 */
+	if (!store_pne_get(d->store, pne_id, &pne) &&
+	    pne.set_id != gw->kms->set_id) {
+		struct store_kms sk;
+
+		ret = store_kms_get(d->store, &sk);
+		if (!ret)
+			ret = load_kms(gw, &sk);
+		OPENSSL_cleanse(&sk, sizeof(sk));
+		if (ret || pne.set_id != gw->kms->set_id) {
+			*st = CPNS_ST_INTERNAL;
+			log_err("PNE %s: slot of set %u, but set %u is loaded",
+				pne_id, pne.set_id, gw->kms->set_id);
+			return -EIO;
+		}
 	}
 	if (cpns_kms_slot_state(gw->kms, slot) != CPNS_SLOT_ASSIGNED)
 		cpns_kms_slot_set(gw->kms, slot, CPNS_SLOT_ASSIGNED);
@@ -293,9 +331,25 @@ static void gw_assign(struct gateway *gw, struct session *s,
 	cpns_gkdk_wipe(&g);
 }
 
+/*
+ * One session per PNE (a leaked EU-Key must not hold many), and a
+ * revoked PNE is told at once rather than kept on keepalives.
+ */
 static void pne_up(struct session *s)
 {
-	(void)s;
+	struct gateway *gw = session_owner(s);
+	struct store_pne pne;
+
+	session_close_peer_except(gw->d, gw, session_peer_id(s), s,
+				  "the PNE opened a new session");
+	if (!store_pne_get(gw->d->store, session_peer_id(s), &pne) &&
+	    pne.state == STORE_PNE_REVOKED) {
+		char why[128];
+
+		gw->d->stats[CPNS_CTL_S_REVOKED_PNE]++;
+		snprintf(why, sizeof(why), "PNE %s: revoked", pne.id);
+		session_fail(s, CPNS_ST_REVOKED, why);
+	}
 }
 
 static void pne_msg(struct session *s, const struct cpns_msg *m)
@@ -333,9 +387,15 @@ static const struct session_ops pne_session_ops = {
 
 void gateway_pne_gone(struct cpnsd *d, const char *pne_id)
 {
-	if (d->gw)
-		session_close_peer(d, d->gw, pne_id,
-				   "PNE revoked or deleted on this gateway");
+	struct gateway *gw = d->gw;
+
+	if (!gw)
+		return;
+	session_close_peer(d, gw, pne_id,
+			   "PNE revoked or deleted on this gateway");
+	/* The store burnt its slot; so does the table in memory. */
+	if (gw->kms)
+		store_pne_foreach(d->store, restore_slot, gw);
 }
 
 static int load_sign_key(struct gateway *gw)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <event2/event.h>
@@ -112,6 +113,33 @@ static void stop_role(struct cpnsd *d)
 	}
 }
 
+/*
+ * Every session is a descriptor: take the hard limit, and keep
+ * max-sessions under it with room for the database, netlink and the
+ * control socket, or sessions would fail at accept() instead of being
+ * refused with a reason.
+ */
+static void fit_descriptors(struct cpnsd_config *c)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	room = rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 1;
+	if (c->max_sessions > room) {
+		log_warn("max-sessions %u is above what %llu descriptors allow; using %llu",
+			 c->max_sessions, (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)room);
+		c->max_sessions = room;
+	}
+}
+
 static int make_state_dir(const struct cpnsd_config *c)
 {
 	if (c->role == CPNSD_PNE)
@@ -186,6 +214,7 @@ int main(int argc, char **argv)
 	d.cfg = &cfg;
 	d.role = cfg.role;
 	log_init(cfg.log_level, false);
+	fit_descriptors(&cfg);
 	if (make_state_dir(&cfg))
 		return 1;
 	if (!foreground && daemon(0, 1)) {

@@ -195,6 +195,8 @@ static void check_gkdk(struct pne *p, const char *why)
 	ret = nl_gkdk_present(p->d->nl, p->gateway_id);
 	if (ret == 0)
 		pne_want_gkdk(p, why);
+	else if (ret > 0)
+		p->need_gkdk = false;	/* still there after all */
 	else if (ret < 0)
 		log_err("module: GKDK lookup failed: %s", strerror(-ret));
 }
@@ -221,7 +223,7 @@ static void mod_event(void *arg, uint8_t cmd, const struct nlmsghdr *nlh)
 {
 	struct pne *p = arg;
 	const struct nlattr *tb[CPNS_A_GKDK_MAX + 1] = { NULL };
-	char why[128];
+	char why[128] = "no gateway id";
 
 	switch (cmd) {
 	case CPNS_CMD_GKDK_DEL_NTF:

@@ -15,6 +15,7 @@
 #include <event2/listener.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -43,12 +44,17 @@ struct session {
 	const struct session_ops *ops;
 	void *owner;
 	void *data;
+	bool unknown_id;		/* PSK identity not registered */
+	int busy;			/* inside one of our callbacks */
+	bool dead;			/* closed while busy: free on the way out */
 	struct session *prev, *next;
 };
 
 /* One daemon per process: its sessions. */
 static struct session *sessions;
 static unsigned int nsessions;
+/* Sessions not past their handshake: at most a quarter of max-sessions. */
+static unsigned int nhandshakes;
 static int ssl_idx = -1;
 
 /* Per-address token buckets for new sessions: refuse floods early. */
@@ -64,6 +70,7 @@ static struct rate_slot rate_table[RATE_SLOTS];
 struct listener {
 	struct cpnsd *d;
 	struct evconnlistener *lev;
+	struct event *resume;		/* accept again after EMFILE */
 	SSL_CTX *ctx;
 	const struct session_ops *ops;
 	void *owner;
@@ -148,11 +155,20 @@ static int psk_find(SSL *ssl, const unsigned char *identity,
 	memcpy(s->peer_id, identity, identity_len);
 	s->peer_id[identity_len] = 0;
 	ret = cd->conf.lookup(s->d, s->peer_id, key);
-	if (ret) {
-		log_warn("peer %s (PNE %s): %s; refused", s->peer, s->peer_id,
-			 ret == -ENOENT ? "unknown PNE id" :
-			 "its EU-Key cannot be read");
-		s->d->stats[CPNS_CTL_S_UNKNOWN_PNE] += ret == -ENOENT;
+	if (ret == -ENOENT) {
+		/*
+		 * Fail at the binder with a random key, exactly as a wrong
+		 * EU-Key does: the alert must not tell which ids exist.
+		 */
+		log_warn("peer %s (PNE %s): unknown PNE id; refused", s->peer,
+			 s->peer_id);
+		s->d->stats[CPNS_CTL_S_UNKNOWN_PNE]++;
+		s->unknown_id = true;
+		if (RAND_bytes(key, sizeof(key)) != 1)
+			return 0;
+	} else if (ret) {
+		log_warn("peer %s (PNE %s): its EU-Key cannot be read; refused",
+			 s->peer, s->peer_id);
 		return 0;
 	}
 	*sess = psk_session(ssl, key);
@@ -230,6 +246,8 @@ SSL_CTX *tls_ctx_new(struct cpnsd *d, const struct tls_conf *conf,
 	/* TLS 1.3 only; with a PSK only psk_dhe_ke (no SSL_OP_ALLOW_NO_DHE_KEX). */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
+	/* GKDKs pass through OpenSSL's record buffers: wipe them. */
+	SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	/* Sessions are long-lived: resumption tickets would only cost. */
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -283,8 +301,28 @@ static void arm_timer(struct session *s, unsigned int seconds)
 	evtimer_add(s->timer, &tv);
 }
 
+static void session_release(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+
+	event_free(s->timer);
+	event_free(s->keepalive);
+	/* close_notify, so that the peer sees a close, not a truncation */
+	if (ssl && s->state != S_HANDSHAKE)
+		SSL_shutdown(ssl);
+	bufferevent_free(s->bev);
+	free(s);
+}
+
+/*
+ * Unlink @s and tell its owner; the memory goes now, or, when one of our
+ * callbacks is still running on it, when that callback returns (so no
+ * callback ever looks at freed memory, whatever the owner did).
+ */
 static void session_free(struct session *s, const char *why)
 {
+	if (s->dead)
+		return;
 	if (s->ops->down)
 		s->ops->down(s, why);
 	if (s->prev)
@@ -294,10 +332,27 @@ static void session_free(struct session *s, const char *why)
 	if (s->next)
 		s->next->prev = s->prev;
 	nsessions--;
-	event_free(s->timer);
-	event_free(s->keepalive);
-	bufferevent_free(s->bev);
-	free(s);
+	if (s->state == S_HANDSHAKE)
+		nhandshakes--;
+	s->dead = true;
+	if (!s->busy)
+		session_release(s);
+	else
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* Callbacks bracket their work with these two; false: @s is gone. */
+static void session_hold(struct session *s)
+{
+	s->busy++;
+}
+
+static bool session_unhold(struct session *s)
+{
+	if (--s->busy || !s->dead)
+		return !s->dead;
+	session_release(s);
+	return false;
 }
 
 void session_close(struct session *s, const char *why)
@@ -336,6 +391,33 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	session_send(s, &m);
 }
 
+static void wipe_free(const void *data, size_t len, void *arg)
+{
+	(void)arg;
+	OPENSSL_cleanse((void *)data, len);
+	free((void *)data);
+}
+
+/*
+ * Queue @len bytes of a message that may hold a GKDK: a heap copy the
+ * output buffer refers to, wiped when the buffer lets go of it (libevent
+ * frees its own chains without wiping).
+ */
+static int send_wiped(struct session *s, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy = malloc(len);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, buf, len);
+	if (evbuffer_add_reference(bufferevent_get_output(s->bev), copy, len,
+				   wipe_free, NULL)) {
+		wipe_free(copy, len, NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int session_send(struct session *s, const struct cpns_msg *m)
 {
 	uint8_t buf[CPNS_MSG_MAX];
@@ -350,9 +432,9 @@ int session_send(struct session *s, const struct cpns_msg *m)
 			cpns_msg_type_name(m->type), cpns_merr_name(ret));
 		return -EINVAL;
 	}
-	ret = bufferevent_write(s->bev, buf, len);
+	ret = send_wiped(s, buf, len);
 	OPENSSL_cleanse(buf, len);
-	return ret ? -ENOMEM : 0;
+	return ret;
 }
 
 static void on_drained(struct bufferevent *bev, void *arg)
@@ -362,6 +444,8 @@ static void on_drained(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (s->state == S_CLOSING)
 		session_free(s, "closed after an error");
+	else if (s->state == S_UP)
+		bufferevent_enable(s->bev, EV_READ);	/* after backpressure */
 }
 
 void session_fail(struct session *s, enum cpns_msg_status code,
@@ -390,56 +474,69 @@ void session_fail(struct session *s, enum cpns_msg_status code,
 		session_free(s, text);
 }
 
+/* One message, whole and decoded; false when reading must stop. */
+static bool read_one(struct session *s, struct evbuffer *in)
+{
+	size_t have = evbuffer_get_length(in), len;
+	struct cpns_msg m;
+	unsigned int attr;
+	char why[160];
+	uint8_t *p;
+	int ret;
+
+	if (have < CPNS_MSG_HDR_LEN)
+		return false;
+	p = evbuffer_pullup(in, CPNS_MSG_HDR_LEN);
+	ret = cpns_msg_frame(p, CPNS_MSG_HDR_LEN, CPNS_MSG_BODY_MAX, &len);
+	if (ret) {
+		s->d->stats[ret == CPNS_ME_TOO_BIG ? CPNS_CTL_S_TOO_BIG :
+			    CPNS_CTL_S_MALFORMED]++;
+		snprintf(why, sizeof(why), "bad message header: %s",
+			 cpns_merr_str(ret));
+		session_fail(s, CPNS_ST_MALFORMED, why);
+		return false;
+	}
+	if (have < len)
+		return false;
+	p = evbuffer_pullup(in, len);
+	ret = cpns_msg_decode(&m, p, len, CPNS_MSG_BODY_MAX, &attr);
+	if (ret) {
+		s->d->stats[CPNS_CTL_S_MALFORMED]++;
+		snprintf(why, sizeof(why), "malformed %s: %s%s%s",
+			 cpns_msg_type_name(p[1]), cpns_merr_str(ret),
+			 attr ? " in " : "", attr ? cpns_msg_attr_name(attr) : "");
+		session_fail(s, CPNS_ST_MALFORMED, why);
+		return false;
+	}
+	/* A whole message: the peer is alive. */
+	arm_timer(s, s->d->cfg->idle_timeout);
+	if (m.type != CPNS_MSG_KEEPALIVE)
+		s->ops->msg(s, &m);
+	/* The message may hold a GKDK; @s is held, so @in is still ours. */
+	OPENSSL_cleanse(p, len);
+	evbuffer_drain(in, len);
+	return true;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	char why[160];
 
-	while (s->state == S_UP) {
-		size_t have = evbuffer_get_length(in), len;
-		struct cpns_msg m;
-		unsigned int attr;
-		uint8_t *p;
-		int ret;
-
-		if (have < CPNS_MSG_HDR_LEN)
-			return;
-		p = evbuffer_pullup(in, CPNS_MSG_HDR_LEN);
-		ret = cpns_msg_frame(p, CPNS_MSG_HDR_LEN, CPNS_MSG_BODY_MAX,
-				     &len);
-		if (ret) {
-			s->d->stats[ret == CPNS_ME_TOO_BIG ?
-				    CPNS_CTL_S_TOO_BIG :
-				    CPNS_CTL_S_MALFORMED]++;
-			snprintf(why, sizeof(why), "bad message header: %s",
-				 cpns_merr_str(ret));
-			session_fail(s, CPNS_ST_MALFORMED, why);
-			return;
+	session_hold(s);
+	while (s->state == S_UP && !s->dead && read_one(s, in)) {
+		/*
+		 * A peer that sends and never reads must not make us queue
+		 * answers without end: stop reading until it has taken them
+		 * (on_drained starts again).
+		 */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    2 * CPNS_MSG_MAX) {
+			bufferevent_disable(bev, EV_READ);
+			break;
 		}
-		if (have < len)
-			return;
-		p = evbuffer_pullup(in, len);
-		ret = cpns_msg_decode(&m, p, len, CPNS_MSG_BODY_MAX, &attr);
-		if (ret) {
-			s->d->stats[CPNS_CTL_S_MALFORMED]++;
-			snprintf(why, sizeof(why), "malformed %s: %s%s%s",
-				 cpns_msg_type_name(p[1]), cpns_merr_str(ret),
-				 attr ? " in " : "",
-				 attr ? cpns_msg_attr_name(attr) : "");
-			session_fail(s, CPNS_ST_MALFORMED, why);
-			return;
-		}
-		/* A whole message: the peer is alive. */
-		arm_timer(s, s->d->cfg->idle_timeout);
-		if (m.type != CPNS_MSG_KEEPALIVE)
-			s->ops->msg(s, &m);
-		/* ops->msg may have closed the session: s is then gone. */
-		if (!session_find_live(s))
-			return;
-		OPENSSL_cleanse(p, len);
-		evbuffer_drain(in, len);
 	}
+	session_unhold(s);
 }
 
 static const char *tls_error(struct session *s, short what)
@@ -488,6 +585,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		if (s->kind == TLS_X509)
 			peer_cn(s);
 		s->state = S_UP;
+		nhandshakes--;
 		s->since = time(NULL);
 		arm_timer(s, s->d->cfg->idle_timeout);
 		{
@@ -498,7 +596,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		log_info("peer %s%s%s%s: TLS 1.3 session up (%s)", s->peer,
 			 s->peer_id[0] ? " (" : "", s->peer_id,
 			 s->peer_id[0] ? ")" : "", SSL_get_cipher_name(ssl));
+		session_hold(s);
 		s->ops->up(s);
+		session_unhold(s);
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -509,7 +609,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 			s->d->stats[CPNS_CTL_S_HANDSHAKE_FAILED]++;
 			snprintf(buf, sizeof(buf), "TLS handshake failed: %s%s",
-				 why, s->kind == TLS_PSK && strstr(why, "binder") ?
+				 why, s->kind == TLS_PSK && !s->unknown_id &&
+				 strstr(why, "binder") ?
 				 " (its EU-Key is not the one registered)" : "");
 			session_close(s, buf);
 		} else {
@@ -553,6 +654,7 @@ static struct session *session_new(struct cpnsd *d, struct bufferevent *bev,
 		sessions->prev = s;
 	sessions = s;
 	nsessions++;
+	nhandshakes++;
 	d->stats[CPNS_CTL_S_SESSIONS]++;
 	return s;
 }
@@ -573,6 +675,9 @@ static bool rate_ok(struct cpnsd *d, const struct sockaddr *sa)
 		memcpy(&a.s6_addr[12], &in->sin_addr, 4);
 	} else {
 		a = ((const struct sockaddr_in6 *)sa)->sin6_addr;
+		/* One IPv6 host has a /64 to pick addresses from. */
+		if (!IN6_IS_ADDR_V4MAPPED(&a))
+			memset(&a.s6_addr[8], 0, 8);
 	}
 	for (i = 0; i < 16; i++)
 		h = (h ^ a.s6_addr[i]) * 16777619u;
@@ -628,6 +733,18 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	/*
+	 * Handshakes cost us and prove nothing yet: they may hold only a
+	 * quarter of the sessions, so that a flood of them cannot keep
+	 * authenticated PNEs out.
+	 */
+	if (nhandshakes >= (d->cfg->max_sessions + 3) / 4) {
+		d->stats[CPNS_CTL_S_SESSION_LIMIT]++;
+		log_warn("peer %s: refused: %u handshakes in progress (a quarter of max-sessions)",
+			 peer, nhandshakes);
+		evutil_closesocket(fd);
+		return;
+	}
 	if (!rate_ok(d, sa)) {
 		d->stats[CPNS_CTL_S_RATE_LIMIT]++;
 		log_warn("peer %s: refused: more than %u new sessions a second from this address",
@@ -657,6 +774,31 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	s->accepted = true;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	log_debug("peer %s: connected; TLS handshake", peer);
+}
+
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(l->lev);
+}
+
+/*
+ * accept() failed (out of descriptors, most likely): libevent would try
+ * again at once, for ever.  Pause accepting for a second instead.
+ */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct listener *l = arg;
+	struct timeval tv = { .tv_sec = 1 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	log_warn("accept: %s; not accepting for a second",
+		 evutil_socket_error_to_string(err));
+	evconnlistener_disable(lev);
+	evtimer_add(l->resume, &tv);
 }
 
 int listener_open(struct cpnsd *d, const struct sockaddr *addr,
@@ -689,6 +831,14 @@ int listener_open(struct cpnsd *d, const struct sockaddr *addr,
 		free(l);
 		return -e;
 	}
+	l->resume = evtimer_new(d->base, on_resume, l);
+	if (!l->resume) {
+		evconnlistener_free(l->lev);
+		free(l);
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	evconnlistener_set_error_cb(l->lev, on_accept_error);
 	*out = l;
 	return 0;
 }
@@ -698,6 +848,7 @@ void listener_close(struct listener *l)
 	if (!l)
 		return;
 	evconnlistener_free(l->lev);
+	event_free(l->resume);
 	free(l);
 }
 
@@ -737,16 +888,6 @@ struct session *session_connect(struct cpnsd *d, const struct sockaddr *addr,
 	return s;
 }
 
-bool session_find_live(const struct session *s)
-{
-	const struct session *t;
-
-	for (t = sessions; t; t = t->next)
-		if (t == s)
-			return true;
-	return false;
-}
-
 const char *session_peer(const struct session *s)
 {
 	return s->peer;
@@ -780,13 +921,20 @@ bool session_is_up(const struct session *s)
 int session_close_peer(struct cpnsd *d, void *owner, const char *id,
 		       const char *why)
 {
+	return session_close_peer_except(d, owner, id, NULL, why);
+}
+
+int session_close_peer_except(struct cpnsd *d, void *owner, const char *id,
+			      const struct session *except, const char *why)
+{
 	struct session *s, *next;
 	int n = 0;
 
 	(void)d;
 	for (s = sessions; s; s = next) {
 		next = s->next;
-		if (s->owner == owner && !strcmp(s->peer_id, id)) {
+		if (s->owner == owner && s != except &&
+		    !strcmp(s->peer_id, id)) {
 			session_close(s, why);
 			n++;
 		}

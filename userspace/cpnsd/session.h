@@ -88,12 +88,12 @@ void *session_owner(const struct session *s);
 void session_set_data(struct session *s, void *data);
 void *session_data(const struct session *s);
 bool session_is_up(const struct session *s);
-/* Is @s still a live session (a callback may have closed it)? */
-bool session_find_live(const struct session *s);
 
 /* Close every session of @owner whose peer id is @id; returns how many. */
 int session_close_peer(struct cpnsd *d, void *owner, const char *id,
 		       const char *why);
+int session_close_peer_except(struct cpnsd *d, void *owner, const char *id,
+			      const struct session *except, const char *why);
 /* Send @m on every session of @owner that is up, but @except. */
 void session_broadcast(struct cpnsd *d, void *owner,
 		       const struct cpns_msg *m, const struct session *except);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
 
@@ -22,6 +23,7 @@ struct uplink {
 	struct session *s;		/* connecting or up */
 	struct event *retry;
 	unsigned int backoff;		/* seconds of the next wait */
+	time_t up_since;		/* the session's start, 0: never up */
 };
 
 static const struct session_ops uplink_session_ops;
@@ -78,8 +80,7 @@ static void s_up(struct session *s)
 {
 	struct uplink *u = session_owner(s);
 
-	/* A refusal after this (uplink_backoff_max) still counts. */
-	uplink_backoff_reset(u);
+	u->up_since = time(NULL);
 	if (u->ops->up)
 		u->ops->up(u, s);
 }
@@ -97,6 +98,15 @@ static void s_down(struct session *s, const char *why)
 
 	(void)s;
 	u->s = NULL;
+	/*
+	 * A session that lasted was no refusal: start the backoff over.
+	 * One closed soon after its handshake (the peer refused what we
+	 * asked) keeps doubling, so a refused PNE does not come back each
+	 * second.
+	 */
+	if (u->up_since && time(NULL) - u->up_since >= 60)
+		uplink_backoff_reset(u);
+	u->up_since = 0;
 	if (u->ops->down)
 		u->ops->down(u, why);
 	uplink_kick(u);
