@@ -75,8 +75,11 @@ check "a gateway certificate another CA signed is refused by the server" \
 	wait_until 20 log_has srv '10\.82\.8\.2:[0-9]+: session closed: TLS handshake failed: TLS: certificate verify failed'
 check_eq "and that gateway has no session there" 0 \
 	"$(ctl srv -j daemon show | jq '[.peers[] | select(.id == "gateway-8")] | length')"
-check "and the gateway logs its failed handshake, naming the server" \
-	log_has gw8 '10\.82\.8\.1:4434: session closed: TLS handshake failed'
+# TLS 1.3: the client's side of the handshake is over before the server
+# checks its certificate, so the gateway sees the server's alert on a
+# session it had taken for up.
+check "and the gateway logs the server's refusal, naming the server" \
+	log_has gw8 '10\.82\.8\.1:4434 \(cpns-server\): session closed: TLS: .*alert'
 
 cpnsd_cleanup
 trap - EXIT

@@ -8,7 +8,9 @@
 # without its end marker (hang, panic, crash), or when the kernel console
 # shows a warning of any kind (selftests/vm/kernel-errors.re).
 #
-# usage: run.sh [--suite cpns|harness|bench] [--tests PREFIX] [--shell]
+# usage: run.sh [--suite cpns|harness|bench] [--tests REGEX] [--shell]
+#   REGEX: test-name prefixes as an extended regex ("cpnsd_|ynl_"), or
+#   "!REGEX" for all but those; VM_INITRD: use that image, build none
 #        env: KVER B TOP VM_TIMEOUT (seconds, default 900) VM_SMP (vCPUs, 1)
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
 #             KERNEL (default /boot/vmlinuz-$KVER) VM_MEM (MiB, default 1024)
@@ -35,8 +37,11 @@ done
 
 vm=${VM_DIR:-$B/vm}
 mkdir -p "$vm"
-initrd=$vm/initramfs.cpio
-KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" "$initrd" || exit 1
+initrd=${VM_INITRD:-$vm/initramfs.cpio}
+if [ -z "${VM_INITRD:-}" ]; then
+	KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" "$initrd" ||
+		exit 1
+fi
 
 # KVM only where it can run a stock kernel: a CPU with vmx/svm and not the
 # paravirtual kvm_pvm (which hangs stock kernels and never falls back).

@@ -544,6 +544,7 @@ TEST_F(ctl, pne_add_show_list)
 	EXPECT_TRUE(logged(self, "<6>control: pne p1 added (eu-key file /etc/cpnsd/eu/p1-good.key)"));
 
 	pnes[0].state = STORE_PNE_ASSIGNED;
+	pnes[0].has_slot = true;
 	pnes[0].set_id = 3;
 	pnes[0].slot = 5;
 	pnes[0].assigned_at = 1764400000;
