@@ -40,13 +40,24 @@ rate() {	# PORT ID THREADS [handshake]: the rate cpnsd_peer measured
 		sed -n 's/.*= \([0-9.]*\)\/s.*/\1/p'
 }
 
-echo "GKDK assignments through cpnsd vs bare TLS 1.3 PSK handshakes (openssl s_server), ${SECS} s each"
-printf '%-8s %14s %14s %8s\n' clients "assign/s" "handshake/s" ratio
+# TAP like the other benchmarks: one result a row, not ok when nothing
+# was measured; the numbers are comments.
+echo "TAP version 13"
+echo "1..2"
+echo "# GKDK assignments through cpnsd vs bare TLS 1.3 PSK handshakes (openssl s_server), ${SECS} s each"
+printf '# %-8s %14s %14s %8s\n' clients "assign/s" "handshake/s" ratio
+n=0
 for t in 1 50; do
+	n=$((n + 1))
 	a=$(rate 4433 'bench%' "$t")
 	h=$(rate 4434 bench "$t" handshake)
-	printf '%-8s %14s %14s %8s\n' "$t" "$a" "$h" \
+	printf '# %-8s %14s %14s %8s\n' "$t" "$a" "$h" \
 		"$(awk -v a="$a" -v h="$h" 'BEGIN { if (h > 0) printf "%.2fx", a / h; else print "-" }')"
+	if [ -n "$a" ] && [ -n "$h" ] && awk -v a="$a" 'BEGIN { exit !(a > 0) }'; then
+		echo "ok $n - $t client(s) measured"
+	else
+		echo "not ok $n - $t client(s): nothing measured"
+	fi
 done
 kill "$srv"
 exit 0
