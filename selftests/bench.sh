@@ -22,5 +22,8 @@ if ls "$TOP"/selftests/bench/* >/dev/null 2>&1; then
 	echo "## VM benchmarks, two vCPUs"
 	VM_SMP=2 "$TOP/selftests/vm/run.sh" --suite bench \
 		--tests fastpath_flows || rc=1
+	# The gateway and fifty client threads must not share one vCPU.
+	VM_SMP=2 "$TOP/selftests/vm/run.sh" --suite bench \
+		--tests cpnsd_assign || rc=1
 fi
 exit $rc
