@@ -23,7 +23,7 @@ done
 ns_add evil
 ns_veth gw v9 10.78.9.1 evil eth0 10.78.9.2
 gw_conf gw "$GW" 0.0.0.0:4433 '[limits]' 'handshake-timeout = 2' \
-	'idle-timeout = 6' 'keepalive = 2' 'rate = 20' 'burst = 40'
+	'idle-timeout = 6' 'keepalive = 2' 'rate = 5' 'burst = 10'
 daemon_start gw gw || bail "the gateway did not start"
 for i in 1 2 3; do
 	pne_conf "pne$i" "10.78.$i.1:4433"
