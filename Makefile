@@ -262,16 +262,16 @@ $(SANBUG): selftests/harness/sanbug.c
 	$(CC) -shared -fPIC -O1 -o $@ $<
 
 check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
-	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh
+	KVER=$(KVER) B=$(BA) T='$(T)' selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(YNL) $(WARNMOD) $(SANBUG)
-	KVER=$(KVER) B=$(BA) T=$(T) selftests/check.sh vm
+	KVER=$(KVER) B=$(BA) T='$(T)' selftests/check.sh vm
 
 # Not part of check: the first run builds a kernel (30-60 minutes on two
 # cores, cached outside build/ by selftests/debug/build-kernel.sh).
 check-debug: userspace $(YNL) $(SANBUG)
-	B=$(BA) T=$(T) selftests/debug/check-debug.sh
+	B=$(BA) T='$(T)' selftests/debug/check-debug.sh
 
 static-check: $(CHECKPATCH) $(YNL)
 	KVER=$(KVER) B=$(BA) KDIR=$(KDIR) selftests/check.sh static
