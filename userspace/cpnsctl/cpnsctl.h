@@ -65,6 +65,7 @@ int read_secret(const char *kw, const char *path, uint8_t *buf,
 void print_fingerprint(const char *key, const char *fmt,
 		       const void *fp, size_t len);
 void print_time(const char *key, const char *fmt, uint64_t t);
+void print_duration(const char *key, const char *fmt, uint64_t secs);
 void print_remaining(const char *key, const char *fmt, uint64_t t);
 
 int cmd_info(struct cpnsctl *ctl, int argc, char **argv);

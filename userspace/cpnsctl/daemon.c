@@ -35,29 +35,6 @@ static const struct {
 	{ CPNS_CTL_S_REVOKED_PNE, "revoked_pne", "revoked-pne", false },
 };
 
-/* Seconds as "3d4h", "2h5m", "4m10s" or "9s"; a number in JSON. */
-static void print_duration(const char *key, const char *fmt, uint64_t s)
-{
-	char buf[48];
-
-	if (cpns_print_is_json()) {
-		cpns_print_uint(key, NULL, s);
-		return;
-	}
-	if (s >= 86400)
-		snprintf(buf, sizeof(buf), "%" PRIu64 "d%" PRIu64 "h",
-			 s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(buf, sizeof(buf), "%" PRIu64 "h%" PRIu64 "m",
-			 s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(buf, sizeof(buf), "%" PRIu64 "m%" PRIu64 "s", s / 60,
-			 s % 60);
-	else
-		snprintf(buf, sizeof(buf), "%" PRIu64 "s", s);
-	cpns_print_string(NULL, fmt, buf);
-}
-
 static void print_counters(const struct nlattr *nest)
 {
 	const struct nlattr *tb[__CPNS_CTL_S_MAX];

@@ -208,29 +208,37 @@ void print_time(const char *key, const char *fmt, uint64_t t)
 	cpns_print_string(NULL, fmt, s);
 }
 
+/* Seconds as "3d4h", "2h5m", "4m10s" or "9s"; a number in JSON. */
+void print_duration(const char *key, const char *fmt, uint64_t secs)
+{
+	char s[48];
+
+	if (cpns_print_is_json()) {
+		cpns_print_uint(key, NULL, secs);
+		return;
+	}
+	if (secs >= 86400)
+		snprintf(s, sizeof(s), "%" PRIu64 "d%" PRIu64 "h", secs / 86400,
+			 secs % 86400 / 3600);
+	else if (secs >= 3600)
+		snprintf(s, sizeof(s), "%" PRIu64 "h%" PRIu64 "m", secs / 3600,
+			 secs % 3600 / 60);
+	else if (secs >= 60)
+		snprintf(s, sizeof(s), "%" PRIu64 "m%" PRIu64 "s", secs / 60,
+			 secs % 60);
+	else
+		snprintf(s, sizeof(s), "%" PRIu64 "s", secs);
+	cpns_print_string(NULL, fmt, s);
+}
+
 /* Seconds left until @t: "59m12s", or "expired". */
 void print_remaining(const char *key, const char *fmt, uint64_t t)
 {
 	time_t now = time(NULL);
 	uint64_t left = t > (uint64_t)now ? t - (uint64_t)now : 0;
-	char s[48];
 
-	if (cpns_print_is_json()) {
-		cpns_print_uint(key, NULL, left);
-		return;
-	}
-	if (!left)
-		snprintf(s, sizeof(s), "expired");
-	else if (left >= 86400)
-		snprintf(s, sizeof(s), "%" PRIu64 "d%" PRIu64 "h", left / 86400,
-			 left % 86400 / 3600);
-	else if (left >= 3600)
-		snprintf(s, sizeof(s), "%" PRIu64 "h%" PRIu64 "m", left / 3600,
-			 left % 3600 / 60);
-	else if (left >= 60)
-		snprintf(s, sizeof(s), "%" PRIu64 "m%" PRIu64 "s", left / 60,
-			 left % 60);
+	if (!left && !cpns_print_is_json())
+		cpns_print_string(NULL, fmt, "expired");
 	else
-		snprintf(s, sizeof(s), "%" PRIu64 "s", left);
-	cpns_print_string(NULL, fmt, s);
+		print_duration(key, fmt, left);
 }
