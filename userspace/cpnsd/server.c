@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "roles.h"
+#include "server.h"
 
 struct server {
 	struct ssl_ctx_st *ctx;
@@ -94,3 +95,10 @@ void server_stop(struct cpnsd *d)
 	free(sv);
 	the_server = NULL;
 }
+
+/* Placeholders until figure b lands on the server. */
+int server_member_add(struct cpnsd *d, uint32_t group, const char *pne_id, const char *gateway, char *err, size_t len) { (void)d; (void)group; (void)pne_id; (void)gateway; snprintf(err, len, "not implemented"); return -ENOSYS; }
+int server_member_del(struct cpnsd *d, uint32_t group, const char *pne_id, const char *gateway, char *err, size_t len) { (void)d; (void)group; (void)pne_id; (void)gateway; snprintf(err, len, "not implemented"); return -ENOSYS; }
+int server_member_foreach(struct cpnsd *d, uint32_t group, int (*fn)(const struct srv_member *m, void *arg), void *arg) { (void)d; (void)group; (void)fn; (void)arg; return -ENOSYS; }
+int server_rotate(struct cpnsd *d, uint32_t group, uint64_t *epoch, char *err, size_t len) { (void)d; (void)group; (void)epoch; snprintf(err, len, "not implemented"); return -ENOSYS; }
+int server_gk_foreach(struct cpnsd *d, uint32_t group, int (*key)(const struct srv_gk *gk, void *arg), int (*row)(const struct srv_delivery *dl, void *arg), void *arg) { (void)d; (void)group; (void)key; (void)row; (void)arg; return -ENOSYS; }

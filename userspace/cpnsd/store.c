@@ -1069,3 +1069,14 @@ int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 	*revoked = n[2];
 	return 0;
 }
+
+/* Placeholders for figure b until its tables land: every call fails. */
+int store_gk_put(struct store *st, const struct store_gk *gk, const char *const *members, size_t n, char *err, size_t len) { (void)st; (void)gk; (void)members; (void)n; (void)err; (void)len; return -ENOSYS; }
+int store_gk_get(struct store *st, uint32_t group, struct store_gk *gk) { (void)st; (void)group; (void)gk; return -ENOSYS; }
+int store_gk_foreach(struct store *st, int (*fn)(const struct store_gk *gk, void *arg), void *arg) { (void)st; (void)fn; (void)arg; return -ENOSYS; }
+int store_gk_member_foreach(struct store *st, uint32_t group, int (*fn)(const char *pne_id, void *arg), void *arg) { (void)st; (void)group; (void)fn; (void)arg; return -ENOSYS; }
+int store_gk_is_member(struct store *st, uint32_t group, const char *pne_id) { (void)st; (void)group; (void)pne_id; return -ENOSYS; }
+int store_gk_excluded_foreach(struct store *st, const char *pne_id, int (*fn)(uint32_t group, uint64_t epoch, void *arg), void *arg) { (void)st; (void)pne_id; (void)fn; (void)arg; return -ENOSYS; }
+int store_gk_ack(struct store *st, uint32_t group, uint64_t epoch, const char *pne_id) { (void)st; (void)group; (void)epoch; (void)pne_id; return -ENOSYS; }
+int store_gk_acked(struct store *st, uint32_t group, uint64_t epoch, const char *pne_id) { (void)st; (void)group; (void)epoch; (void)pne_id; return -ENOSYS; }
+int store_gk_ack_foreach(struct store *st, uint32_t group, uint64_t epoch, int (*fn)(const char *pne_id, void *arg), void *arg) { (void)st; (void)group; (void)epoch; (void)fn; (void)arg; return -ENOSYS; }

@@ -128,4 +128,61 @@ int store_pne_assign_many(struct store *st, const char *const *ids,
 int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 		      uint32_t *revoked);
 
+/*
+ * Figure b on the gateway: the Group Keys its CPNS Server sent, the
+ * members of each group at this gateway, and which PNE acknowledged which
+ * epoch, so that a delivery interrupted by a crash completes after it.
+ */
+struct store_gk {
+	uint32_t group;
+	uint64_t epoch;
+	uint8_t key[32];	/* wipe after use */
+	uint64_t valid_from, valid_until;	/* Unix seconds */
+};
+
+/*
+ * Figure b step 3: store the server's Group Key Notification, the key of
+ * @gk->group and its @n members here (@members ascending in byte order,
+ * as the notification lists them), in one transaction.  An epoch below
+ * the stored one: -ESTALE; the same epoch with another key or validity:
+ * -EEXIST; the same epoch and key: the member list is replaced (a join or
+ * a repeat).  A PNE that was a member and is not any more is recorded as
+ * excluded at @gk->epoch; one that is a member again loses that record.
+ * Acknowledgements of older epochs of the group are dropped.
+ */
+int store_gk_put(struct store *st, const struct store_gk *gk,
+		 const char *const *members, size_t n, char *err, size_t len);
+/* The current key of @group, or -ENOENT. */
+int store_gk_get(struct store *st, uint32_t group, struct store_gk *gk);
+/* Each group's current key, ascending group; @fn may not call the store. */
+int store_gk_foreach(struct store *st,
+		     int (*fn)(const struct store_gk *gk, void *arg),
+		     void *arg);
+/* Members of @group in byte order of their id; same rules for @fn. */
+int store_gk_member_foreach(struct store *st, uint32_t group,
+			    int (*fn)(const char *pne_id, void *arg),
+			    void *arg);
+/* 1 when @pne_id is a member of @group, 0 when not, or -errno. */
+int store_gk_is_member(struct store *st, uint32_t group, const char *pne_id);
+/*
+ * The groups @pne_id was excluded from (and is not a member of again),
+ * with the epoch of its exclusion; same rules for @fn.
+ */
+int store_gk_excluded_foreach(struct store *st, const char *pne_id,
+			      int (*fn)(uint32_t group, uint64_t epoch,
+					void *arg),
+			      void *arg);
+/*
+ * @pne_id installed @epoch of @group (figure b step 7); a repeat is a
+ * success.  -ESTALE when @epoch is not the group's current one.
+ */
+int store_gk_ack(struct store *st, uint32_t group, uint64_t epoch,
+		 const char *pne_id);
+/* 1 when @pne_id acknowledged @epoch of @group, 0 when not, or -errno. */
+int store_gk_acked(struct store *st, uint32_t group, uint64_t epoch,
+		   const char *pne_id);
+/* The PNEs that acknowledged @epoch of @group, in id order. */
+int store_gk_ack_foreach(struct store *st, uint32_t group, uint64_t epoch,
+			 int (*fn)(const char *pne_id, void *arg), void *arg);
+
 #endif /* CPNSD_STORE_H */

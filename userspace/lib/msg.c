@@ -461,3 +461,18 @@ int cpns_merr_from_name(const char *name)
 			return i;
 	return -1;
 }
+
+/* Placeholders until the members attribute lands in the codec. */
+int cpns_msg_members_next(const uint8_t *v, size_t len, size_t *off,
+			  const uint8_t **id, size_t *id_len)
+{
+	(void)v; (void)len; (void)off; (void)id; (void)id_len;
+	return 0;
+}
+
+int cpns_msg_members_add(uint8_t *buf, size_t size, size_t *len,
+			 const char *prev, const char *id)
+{
+	(void)buf; (void)size; (void)len; (void)prev; (void)id;
+	return -1;
+}

@@ -34,6 +34,12 @@
 /* Largest body on a TLS session; a hostile peer is cut off above it. */
 #define CPNS_MSG_BODY_MAX	4096
 #define CPNS_MSG_MAX		(CPNS_MSG_HDR_LEN + CPNS_MSG_BODY_MAX)
+/*
+ * Largest body from an authenticated peer that must send more: a server's
+ * gk-notify with its member list, a gateway's gk-bcast to one PNE.  A
+ * gateway's PNE listener keeps CPNS_MSG_BODY_MAX.
+ */
+#define CPNS_MSG_BODY_MAX_LARGE	(65536 + 1024)
 
 /* Numbers are wire values: append, never renumber. */
 enum cpns_msg_type {
@@ -46,6 +52,8 @@ enum cpns_msg_type {
 	CPNS_MSG_ERROR,		/* either way: a refusal, reason and text */
 	CPNS_MSG_KEEPALIVE,	/* either way: keeps an idle session open */
 	CPNS_MSG_GKDK_RENEW,	/* PN GW -> PNE: new key material set, ask again */
+	CPNS_MSG_GK_EXCLUDE,	/* PN GW -> PNE: no longer a member of a group */
+	CPNS_MSG_GK_PULL,	/* PNE -> PN GW: send me a group's current key */
 	__CPNS_MSG_MAX
 };
 
@@ -67,6 +75,7 @@ enum cpns_msg_attr {
 	CPNS_MA_CODE,		/* u16 enum cpns_msg_status, in an Error */
 	CPNS_MA_TEXT,		/* 0..256 bytes, none < 0x20 or 0x7f (logged) */
 	CPNS_MA_SLOT,		/* u32; reserved: no message takes it yet */
+	CPNS_MA_MEMBERS,	/* PNE ids: (u8 len, id)*, ascending, 0..65535 B */
 	__CPNS_MA_MAX
 };
 
@@ -82,6 +91,7 @@ enum cpns_msg_status {
 	CPNS_ST_STALE,		/* epoch not newer than the one held */
 	CPNS_ST_NOT_MEMBER,	/* the PNE's module refused: not a member */
 	CPNS_ST_INSTALL,	/* the module refused the key */
+	CPNS_ST_CONFLICT,	/* same epoch already held with another key */
 	__CPNS_ST_MAX
 };
 
@@ -130,6 +140,8 @@ struct cpns_msg {
 	const char *text;		/* not NUL-terminated */
 	size_t text_len;
 	uint32_t slot;
+	const uint8_t *members;		/* encoded list, see below */
+	size_t members_len;
 };
 
 static inline bool cpns_msg_has(const struct cpns_msg *m,
@@ -173,6 +185,22 @@ int cpns_msg_encode(const struct cpns_msg *m, uint8_t *buf, size_t size,
 /* An empty message of @type; then fill a field and mark it present. */
 void cpns_msg_init(struct cpns_msg *m, enum cpns_msg_type type);
 void cpns_msg_set(struct cpns_msg *m, enum cpns_msg_attr a);
+
+/*
+ * The members attribute: PNE ids, each a u8 length (1..64) and the id's
+ * bytes (the pne_id character set), strictly ascending in byte order
+ * (memcmp, a prefix before its extensions), so a list has one encoding.
+ *
+ * cpns_msg_members_next() walks a value cpns_msg_decode() accepted:
+ * *@off starts at 0; returns 1 with the next id in @id/@id_len, 0 at the
+ * end.  cpns_msg_members_add() appends @id to a value being built in @buf
+ * (@size bytes, *@len used so far): 0, or -1 when it does not fit, the id
+ * is malformed or not above the previous one (@prev, NULL for the first).
+ */
+int cpns_msg_members_next(const uint8_t *v, size_t len, size_t *off,
+			  const uint8_t **id, size_t *id_len);
+int cpns_msg_members_add(uint8_t *buf, size_t size, size_t *len,
+			 const char *prev, const char *id);
 
 /*
  * Stable tokens for logs and vectors ("gkdk-req", "attr_order", "ok");
