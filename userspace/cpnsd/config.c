@@ -169,6 +169,27 @@ static int key_cpnsd(struct parse *p, const char *name, const char *v)
 	return 1;
 }
 
+static int pn_interface(struct parse *p, const char *v, unsigned int max)
+{
+	struct cpnsd_config *c = p->cfg;
+	unsigned int i;
+
+	if (!*v || strlen(v) >= IFNAMSIZ || strpbrk(v, "/ \t:"))
+		return bad(p, "pn-interface: '%s' is not an interface name%s",
+			   v, "");
+	for (i = 0; i < c->n_pn_if; i++)
+		if (!strcmp(c->pn_if[i], v))
+			return bad(p, "pn-interface: '%s' given twice%s", v, "");
+	if (c->n_pn_if >= max) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "%u", max);
+		return bad(p, "pn-interface: more than %s%s", n, "");
+	}
+	strcpy(c->pn_if[c->n_pn_if++], v);
+	return 1;
+}
+
 static int key_gateway(struct parse *p, const char *name, const char *v)
 {
 	struct cpnsd_config *c = p->cfg;
@@ -193,6 +214,8 @@ static int key_gateway(struct parse *p, const char *name, const char *v)
 			return bad(p, "server: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT%s",
 				   v, "");
 		c->server_set = true;
+	} else if (!strcmp(name, "pn-interface")) {
+		return pn_interface(p, v, CONFIG_PN_IF_MAX);
 	} else {
 		return bad(p, "unknown key '%s' in [gateway]%s", name, "");
 	}
@@ -217,6 +240,8 @@ static int key_pne(struct parse *p, const char *name, const char *v)
 			return bad(p, "gateway: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT%s",
 				   v, "");
 		c->gateway_set = true;
+	} else if (!strcmp(name, "pn-interface")) {
+		return pn_interface(p, v, 1);
 	} else {
 		return bad(p, "unknown key '%s' in [pne]%s", name, "");
 	}
@@ -228,6 +253,13 @@ static int key_tls(struct parse *p, const char *name, const char *v)
 	struct cpnsd_config *c = p->cfg;
 	char *dst = NULL;
 
+	if (!strcmp(name, "server-name")) {
+		if (!pne_id_ok(v))
+			return bad(p, "server-name: '%s' is not 1-64 characters of A-Z a-z 0-9 . _ : -%s",
+				   v, "");
+		strcpy(c->server_name, v);
+		return 1;
+	}
 	if (!strcmp(name, "certificate"))
 		dst = c->cert;
 	else if (!strcmp(name, "private-key"))
@@ -251,6 +283,16 @@ static int key_server(struct parse *p, const char *name, const char *v)
 			return bad(p, "listen: '%s' is not ADDRESS:PORT or [ADDRESS]:PORT%s",
 				   v, "");
 		c->server_listen_set = true;
+		return 1;
+	}
+	if (!strcmp(name, "key-lifetime")) {
+		unsigned long long n;
+
+		/* The module's lifetime bound; a minute leaves time to rotate. */
+		if (parse_uint(v, 31536000, &n) || n < 60)
+			return bad(p, "key-lifetime: '%s' is not 60..31536000 seconds%s",
+				   v, "");
+		c->key_lifetime = n;
 		return 1;
 	}
 	return bad(p, "unknown key '%s' in [server]%s", name, "");
@@ -282,6 +324,36 @@ static int key_limits(struct parse *p, const char *name, const char *v)
 	return bad(p, "unknown key '%s' in [limits]%s", name, "");
 }
 
+static int key_broadcast(struct parse *p, const char *name, const char *v)
+{
+	struct cpnsd_config *c = p->cfg;
+	unsigned long long n;
+
+	if (!strcmp(name, "port")) {
+		if (parse_uint(v, 65535, &n) || !n)
+			return bad(p, "port: '%s' is not 1..65535%s", v, "");
+		c->bcast_port = n;
+	} else if (!strcmp(name, "group6")) {
+		if (inet_pton(AF_INET6, v, &c->bcast_group6) != 1 ||
+		    !IN6_IS_ADDR_MC_LINKLOCAL(&c->bcast_group6))
+			return bad(p, "group6: '%s' is not a link-local multicast address (ff02::/16)%s",
+				   v, "");
+	} else if (!strcmp(name, "group4")) {
+		if (inet_pton(AF_INET, v, &c->bcast_group4) != 1 ||
+		    (ntohl(c->bcast_group4.s_addr) & 0xffffff00) != 0xe0000000)
+			return bad(p, "group4: '%s' is not a link-local multicast address (224.0.0.0/24)%s",
+				   v, "");
+	} else if (!strcmp(name, "window")) {
+		if (parse_uint(v, 86400, &n) || !n)
+			return bad(p, "window: '%s' is not 1..86400 seconds%s", v,
+				   "");
+		c->bcast_window = n;
+	} else {
+		return bad(p, "unknown key '%s' in [broadcast]%s", name, "");
+	}
+	return 1;
+}
+
 static int on_key(void *user, const char *section, const char *name,
 		  const char *value)
 {
@@ -299,6 +371,8 @@ static int on_key(void *user, const char *section, const char *name,
 		return key_server(p, name, value);
 	if (!strcmp(section, "limits"))
 		return key_limits(p, name, value);
+	if (!strcmp(section, "broadcast"))
+		return key_broadcast(p, name, value);
 	if (!*section)
 		return bad(p, "'%s' before any [section]%s", name, "");
 	return bad(p, "unknown section [%s]%s", section, "");
@@ -319,6 +393,12 @@ static void defaults(struct cpnsd_config *c)
 	c->burst = 20;
 	c->retry_min = 1;
 	c->retry_max = 300;
+	/* RFC 4727's experimental link-local groups; port: cpnsd.conf(5). */
+	c->bcast_port = CONFIG_BCAST_PORT;
+	inet_pton(AF_INET6, "ff02::114", &c->bcast_group6);
+	inet_pton(AF_INET, "224.0.0.254", &c->bcast_group4);
+	c->bcast_window = 120;
+	c->key_lifetime = 86400;
 }
 
 /* What a role needs, checked once the whole file is read. */

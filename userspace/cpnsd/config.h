@@ -9,12 +9,15 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "cpnsd.h"
 
 #define CONFIG_PATH_DEFAULT	"/etc/cpnsd/cpnsd.conf"
 #define CONFIG_STR_MAX		4096
+#define CONFIG_BCAST_PORT	5333
 
 struct config_addr {
 	struct sockaddr_storage ss;
@@ -48,6 +51,20 @@ struct cpnsd_config {
 	bool server_set;
 	struct config_addr server_listen;	/* server: for gateways */
 	bool server_listen_set;
+
+	/* figure b's broadcast: [gateway]/[pne] pn-interface, [broadcast] */
+#define CONFIG_PN_IF_MAX	32
+	char pn_if[CONFIG_PN_IF_MAX][IFNAMSIZ];	/* PNE: at most one */
+	unsigned int n_pn_if;
+	uint16_t bcast_port;
+	struct in6_addr bcast_group6;	/* link-local scope */
+	struct in_addr bcast_group4;
+	unsigned int bcast_window;	/* seconds of retransmission */
+
+	/* [server] */
+	unsigned int key_lifetime;	/* seconds a Group Key is valid */
+	/* [tls] server-name: the gateway's check of the server's name */
+	char server_name[65];
 
 	/* [limits]: what a hostile peer cannot exceed */
 	unsigned int handshake_timeout;	/* seconds */

@@ -14,23 +14,15 @@
 #include <openssl/crypto.h>
 
 #include "config.h"
+#include "gateway.h"
 #include "gkdk.h"
 #include "keyerr.h"
 #include "keytree.h"
+#include "netlink.h"
 #include "roles.h"
 #include "session.h"
 #include "sign.h"
 #include "store.h"
-
-struct gateway {
-	struct cpnsd *d;
-	struct ssl_ctx_st *pne_ctx;	/* PSK, accepting PNEs */
-	struct listener *lst;
-	struct cpns_kms *kms;		/* the current set, from the store */
-	uint8_t sign_sk[CPNS_SIG_KEY_LEN];
-	uint8_t sign_pk[CPNS_SIG_KEY_LEN];
-	struct uplink *server;		/* to the CPNS Server, if any */
-};
 
 static const struct session_ops pne_session_ops;
 
@@ -89,6 +81,18 @@ static int load_kms(struct gateway *gw, const struct store_kms *sk)
 	 * from it).
 	 */
 	return store_pne_foreach(gw->d->store, restore_slot, gw);
+}
+
+int gw_reload_kms(struct gateway *gw)
+{
+	struct store_kms sk;
+	int ret;
+
+	ret = store_kms_get(gw->d->store, &sk);
+	if (!ret)
+		ret = load_kms(gw, &sk);
+	OPENSSL_cleanse(&sk, sizeof(sk));
+	return ret;
 }
 
 /* Figure a step 2: does the gateway store a key material set? */
@@ -231,12 +235,7 @@ static int gw_step4_create_gkdk(struct gateway *gw, struct session *s,
 	 */
 	if (!store_pne_get(d->store, pne_id, &pne) &&
 	    pne.set_id != gw->kms->set_id) {
-		struct store_kms sk;
-
-		ret = store_kms_get(d->store, &sk);
-		if (!ret)
-			ret = load_kms(gw, &sk);
-		OPENSSL_cleanse(&sk, sizeof(sk));
+		ret = gw_reload_kms(gw);
 		if (ret || pne.set_id != gw->kms->set_id) {
 			*st = CPNS_ST_INTERNAL;
 			log_err("PNE %s: slot of set %u, but set %u is loaded",
@@ -329,6 +328,7 @@ static void gw_assign(struct gateway *gw, struct session *s,
 	}
 	gw_step5_send_response(gw, s, &g);
 	cpns_gkdk_wipe(&g);
+	gwb_pne_assigned(gw, s);
 }
 
 /*
@@ -357,6 +357,8 @@ static void pne_msg(struct session *s, const struct cpns_msg *m)
 	struct gateway *gw = session_owner(s);
 	char why[128];
 
+	if (gwb_pne_msg(gw, s, m))
+		return;
 	switch (m->type) {
 	case CPNS_MSG_GKDK_REQ:
 		gw_assign(gw, s, m);
@@ -375,8 +377,8 @@ static void pne_msg(struct session *s, const struct cpns_msg *m)
 
 static void pne_down(struct session *s, const char *why)
 {
-	(void)s;
 	(void)why;
+	gwb_pne_down(session_owner(s), s);
 }
 
 static const struct session_ops pne_session_ops = {
@@ -418,22 +420,24 @@ static int load_sign_key(struct gateway *gw)
 static void server_msg(struct uplink *u, struct session *s,
 		       const struct cpns_msg *m)
 {
-	char why[128];
+	struct gateway *gw = uplink_arg(u);
 
-	(void)u;
 	if (m->type == CPNS_MSG_ERROR) {
 		log_warn("server %s: sent Error %s: %.*s", session_peer(s),
 			 cpns_msg_status_name(m->code), (int)m->text_len,
 			 m->text ? m->text : "");
 		return;
 	}
-	/* Group Key Notification is figure b (cpnsd part 2). */
-	snprintf(why, sizeof(why), "this gateway does not take %s yet",
-		 cpns_msg_type_name(m->type));
-	session_fail(s, CPNS_ST_UNEXPECTED, why);
+	gwb_server_msg(gw, s, m);
+}
+
+static void server_up(struct uplink *u, struct session *s)
+{
+	gwb_server_up(uplink_arg(u), s);
 }
 
 static const struct uplink_ops server_uplink_ops = {
+	.up = server_up,
 	.msg = server_msg,
 };
 
@@ -479,6 +483,9 @@ int gateway_start(struct cpnsd *d)
 	}
 	log_info("gateway %llu: listening for PNEs on %s",
 		 (unsigned long long)c->gateway_id, c->listen.text);
+	ret = gwb_start(gw);
+	if (ret)
+		return ret;
 	if (c->server_set) {
 		struct tls_conf x = {
 			.kind = TLS_X509, .cert = c->cert, .key = c->key,
@@ -502,6 +509,7 @@ void gateway_stop(struct cpnsd *d)
 	uplink_stop(gw->server);
 	listener_close(gw->lst);
 	session_shutdown(d);
+	gwb_stop(gw);
 	tls_ctx_free(gw->pne_ctx);
 	cpns_kms_free(gw->kms);
 	OPENSSL_cleanse(gw->sign_sk, sizeof(gw->sign_sk));

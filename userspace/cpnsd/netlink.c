@@ -288,3 +288,111 @@ int nl_gkdk_present(struct nl_link *l, uint64_t gateway_id)
 		return 0;
 	return ret ? ret : 1;
 }
+
+static int not_up(char *err, size_t len)
+{
+	if (err)
+		snprintf(err, len, "module not loaded");
+	return -ENOENT;
+}
+
+/*
+ * The group must exist before a key can be installed in it.  An operator
+ * who wants a traffic selector or another policy creates the group first
+ * (`cpnsctl group add`); otherwise it gets the module's defaults.
+ */
+int nl_group_ensure(struct nl_link *l, uint32_t group, char *err, size_t len)
+{
+	struct nlmsghdr *req;
+	int ret;
+
+	if (!l || !l->up)
+		return not_up(err, len);
+	req = cpns_nl_request(&l->req, CPNS_CMD_GROUP_NEW, 0);
+	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, group);
+	ret = talk(l, req, NULL, NULL, err, len);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+int nl_key_install_plain(struct nl_link *l, uint32_t group, uint64_t epoch,
+			 const uint8_t key[32], uint32_t lifetime, char *err,
+			 size_t len)
+{
+	struct nlmsghdr *req;
+	int ret;
+
+	ret = nl_group_ensure(l, group, err, len);
+	if (ret)
+		return ret;
+	req = cpns_nl_request(&l->req, CPNS_CMD_KEY_INSTALL, 0);
+	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, group);
+	mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, epoch);
+	mnl_attr_put(req, CPNS_A_KEY_PLAIN, 32, key);
+	if (lifetime)
+		mnl_attr_put_u32(req, CPNS_A_KEY_LIFETIME, lifetime);
+	ret = talk(l, req, NULL, NULL, err, len);
+	explicit_bzero(l->req.req, req->nlmsg_len);
+	return ret;
+}
+
+int nl_key_install_wrapped(struct nl_link *l, uint32_t group, uint64_t epoch,
+			   const uint8_t *blob, size_t blob_len, char *err,
+			   size_t len)
+{
+	struct nlmsghdr *req;
+	int ret;
+
+	ret = nl_group_ensure(l, group, err, len);
+	if (ret)
+		return ret;
+	if (blob_len > CPNS_NL_REQSIZE - 1024) {
+		snprintf(err, len, "encrypted Group Key of %zu bytes", blob_len);
+		return -EMSGSIZE;
+	}
+	req = cpns_nl_request(&l->req, CPNS_CMD_KEY_INSTALL, 0);
+	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, group);
+	mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, epoch);
+	mnl_attr_put(req, CPNS_A_KEY_WRAPPED, blob_len, blob);
+	return talk(l, req, NULL, NULL, err, len);
+}
+
+static int group_epoch_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1] = { NULL };
+	uint64_t *epoch = data;
+	char why[128];
+
+	if (cpns_nl_parse(nlh, &cpns_nl_group_policy, tb, why,
+			  sizeof(why)) < 0)
+		return MNL_CB_ERROR;
+	if (tb[CPNS_A_GROUP_CURRENT_EPOCH])
+		*epoch = mnl_attr_get_u64(tb[CPNS_A_GROUP_CURRENT_EPOCH]);
+	return MNL_CB_OK;
+}
+
+int nl_key_current(struct nl_link *l, uint32_t group, uint64_t *epoch)
+{
+	struct nlmsghdr *req;
+	int ret;
+
+	*epoch = 0;
+	if (!l || !l->up)
+		return -ENOENT;
+	req = cpns_nl_request(&l->req, CPNS_CMD_GROUP_GET, 0);
+	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, group);
+	ret = talk(l, req, group_epoch_cb, epoch, NULL, 0);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int nl_key_del(struct nl_link *l, uint32_t group, uint64_t epoch, char *err,
+	       size_t len)
+{
+	struct nlmsghdr *req;
+
+	if (!l || !l->up)
+		return not_up(err, len);
+	req = cpns_nl_request(&l->req, CPNS_CMD_KEY_DEL, 0);
+	mnl_attr_put_u32(req, CPNS_A_KEY_GROUP_ID, group);
+	mnl_attr_put_u64(req, CPNS_A_KEY_EPOCH, epoch);
+	return talk(l, req, NULL, NULL, err, len);
+}

@@ -19,18 +19,9 @@
 #include "keyerr.h"
 #include "netlink.h"
 #include "nl.h"
+#include "pne.h"
 #include "roles.h"
 #include "sign.h"
-
-struct pne {
-	struct cpnsd *d;
-	struct uplink *gw;
-	bool need_gkdk;		/* the module lacks our GKDK */
-	bool asked;		/* a request is outstanding on this session */
-	bool have_gateway;	/* the fields below are known */
-	uint64_t gateway_id;
-	uint8_t sign_pk[CPNS_SIG_KEY_LEN];	/* for figure b's broadcasts */
-};
 
 /* Figure a step 1: GKDK Assignment Request. */
 static void pne_step1_request(struct pne *p, struct session *s)
@@ -49,7 +40,7 @@ static void pne_step1_request(struct pne *p, struct session *s)
 }
 
 /* We need a GKDK: ask now if the session is up, else once it is. */
-static void pne_want_gkdk(struct pne *p, const char *why)
+void pne_want_gkdk(struct pne *p, const char *why)
 {
 	struct session *s = uplink_session(p->gw);
 
@@ -125,6 +116,7 @@ static void gw_up(struct uplink *u, struct session *s)
 	struct pne *p = uplink_arg(u);
 
 	p->asked = false;
+	pneb_session_up(p);
 	if (nl_link_up(p->d->nl))
 		pne_step1_request(p, s);
 }
@@ -135,6 +127,8 @@ static void gw_msg(struct uplink *u, struct session *s,
 	struct pne *p = uplink_arg(u);
 	char why[128];
 
+	if (pneb_gw_msg(p, s, m))
+		return;
 	switch (m->type) {
 	case CPNS_MSG_GKDK_RESP:
 		if (!p->asked) {
@@ -237,9 +231,20 @@ static void mod_event(void *arg, uint8_t cmd, const struct nlmsghdr *nlh)
 		    mnl_attr_get_u64(tb[CPNS_A_GKDK_GATEWAY_ID]) == p->gateway_id)
 			pne_want_gkdk(p, "the module's GKDK was deleted");
 		break;
-	case CPNS_CMD_KEY_MISSING_NTF:
+	case CPNS_CMD_KEY_MISSING_NTF: {
+		const struct nlattr *kt[CPNS_A_KEY_MAX + 1] = { NULL };
+
 		check_gkdk(p, "a key is missing and so is the GKDK");
+		if (cpns_nl_parse(nlh, &cpns_nl_key_policy, kt, why,
+				  sizeof(why)) < 0 || !kt[CPNS_A_KEY_GROUP_ID]) {
+			log_warn("module: malformed key-missing event: %s", why);
+			return;
+		}
+		pneb_key_missing(p, mnl_attr_get_u32(kt[CPNS_A_KEY_GROUP_ID]),
+				 kt[CPNS_A_KEY_EPOCH] ?
+				 mnl_attr_get_u64(kt[CPNS_A_KEY_EPOCH]) : 0);
 		break;
+	}
 	default:
 		break;
 	}
@@ -286,6 +291,9 @@ int pne_start(struct cpnsd *d)
 		log_err("netlink: %s", strerror(-ret));
 		return ret;
 	}
+	ret = pneb_start(p);
+	if (ret)
+		return ret;
 	log_info("PNE %s: gateway %s", c->pne_id, c->gateway.text);
 	return 0;
 }
@@ -297,6 +305,7 @@ void pne_stop(struct cpnsd *d)
 	if (!p)
 		return;
 	uplink_stop(p->gw);
+	pneb_stop(p);
 	nl_link_close(d->nl);
 	d->nl = NULL;
 	free(p);

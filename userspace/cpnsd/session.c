@@ -399,42 +399,42 @@ static void wipe_free(const void *data, size_t len, void *arg)
 }
 
 /*
- * Queue @len bytes of a message that may hold a GKDK: a heap copy the
- * output buffer refers to, wiped when the buffer lets go of it (libevent
- * frees its own chains without wiping).
+ * A gateway's PNE listener takes small messages only: its peers are many
+ * and the least trusted.  A PNE's gateway and the server-gateway pair must
+ * send member lists and broadcast notifications, which grow with the
+ * group (protocol.rst, "Limits").
  */
-static int send_wiped(struct session *s, const uint8_t *buf, size_t len)
+static size_t body_max(const struct session *s)
 {
-	uint8_t *copy = malloc(len);
-
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, buf, len);
-	if (evbuffer_add_reference(bufferevent_get_output(s->bev), copy, len,
-				   wipe_free, NULL)) {
-		wipe_free(copy, len, NULL);
-		return -ENOMEM;
-	}
-	return 0;
+	return s->kind == TLS_PSK && s->accepted ? CPNS_MSG_BODY_MAX :
+						   CPNS_MSG_BODY_MAX_LARGE;
 }
 
 int session_send(struct session *s, const struct cpns_msg *m)
 {
-	uint8_t buf[CPNS_MSG_MAX];
-	size_t len;
+	size_t size = CPNS_MSG_HDR_LEN + CPNS_MSG_BODY_MAX_LARGE, len;
+	uint8_t *buf;
 	int ret;
 
 	if (s->state != S_UP)
 		return -ENOTCONN;
-	ret = cpns_msg_encode(m, buf, sizeof(buf), &len);
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	ret = cpns_msg_encode(m, buf, size, &len);
 	if (ret) {
 		log_err("peer %s: cannot encode %s: %s", s->peer,
 			cpns_msg_type_name(m->type), cpns_merr_name(ret));
+		free(buf);
 		return -EINVAL;
 	}
-	ret = send_wiped(s, buf, len);
-	OPENSSL_cleanse(buf, len);
-	return ret;
+	/* The buffer becomes the output's: wiped when it is sent. */
+	if (evbuffer_add_reference(bufferevent_get_output(s->bev), buf, len,
+				   wipe_free, NULL)) {
+		wipe_free(buf, len, NULL);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static void on_drained(struct bufferevent *bev, void *arg)
@@ -487,7 +487,7 @@ static bool read_one(struct session *s, struct evbuffer *in)
 	if (have < CPNS_MSG_HDR_LEN)
 		return false;
 	p = evbuffer_pullup(in, CPNS_MSG_HDR_LEN);
-	ret = cpns_msg_frame(p, CPNS_MSG_HDR_LEN, CPNS_MSG_BODY_MAX, &len);
+	ret = cpns_msg_frame(p, CPNS_MSG_HDR_LEN, body_max(s), &len);
 	if (ret) {
 		s->d->stats[ret == CPNS_ME_TOO_BIG ? CPNS_CTL_S_TOO_BIG :
 			    CPNS_CTL_S_MALFORMED]++;
@@ -499,7 +499,7 @@ static bool read_one(struct session *s, struct evbuffer *in)
 	if (have < len)
 		return false;
 	p = evbuffer_pullup(in, len);
-	ret = cpns_msg_decode(&m, p, len, CPNS_MSG_BODY_MAX, &attr);
+	ret = cpns_msg_decode(&m, p, len, body_max(s), &attr);
 	if (ret) {
 		s->d->stats[CPNS_CTL_S_MALFORMED]++;
 		snprintf(why, sizeof(why), "malformed %s: %s%s%s",
@@ -531,7 +531,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		 * (on_drained starts again).
 		 */
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
-		    2 * CPNS_MSG_MAX) {
+		    2 * (CPNS_MSG_HDR_LEN + body_max(s))) {
 			bufferevent_disable(bev, EV_READ);
 			break;
 		}
@@ -646,7 +646,8 @@ static struct session *session_new(struct cpnsd *d, struct bufferevent *bev,
 	SSL_set_ex_data(bufferevent_openssl_get_ssl(bev), ssl_idx, s);
 	bufferevent_setcb(bev, on_read, on_drained, on_event, s);
 	/* Never buffer more than two messages of a peer that floods. */
-	bufferevent_setwatermark(bev, EV_READ, 0, 2 * CPNS_MSG_MAX);
+	bufferevent_setwatermark(bev, EV_READ, 0,
+				 2 * (CPNS_MSG_HDR_LEN + CPNS_MSG_BODY_MAX_LARGE));
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	arm_timer(s, d->cfg->handshake_timeout);
 	s->next = sessions;
@@ -772,6 +773,8 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	s->accepted = true;
+	bufferevent_setwatermark(bev, EV_READ, 0,
+				 2 * (CPNS_MSG_HDR_LEN + body_max(s)));
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	log_debug("peer %s: connected; TLS handshake", peer);
 }
@@ -916,6 +919,19 @@ void *session_data(const struct session *s)
 bool session_is_up(const struct session *s)
 {
 	return s->state == S_UP;
+}
+
+struct session *session_find_peer(struct cpnsd *d, void *owner,
+				  const char *id)
+{
+	struct session *s;
+
+	(void)d;
+	for (s = sessions; s; s = s->next)
+		if (s->owner == owner && s->state == S_UP && !s->dead &&
+		    !strcmp(s->peer_id, id))
+			return s;
+	return NULL;
 }
 
 int session_close_peer(struct cpnsd *d, void *owner, const char *id,

@@ -94,6 +94,9 @@ int session_close_peer(struct cpnsd *d, void *owner, const char *id,
 		       const char *why);
 int session_close_peer_except(struct cpnsd *d, void *owner, const char *id,
 			      const struct session *except, const char *why);
+/* The session of @owner whose peer id is @id and that is up, or NULL. */
+struct session *session_find_peer(struct cpnsd *d, void *owner,
+				  const char *id);
 /* Send @m on every session of @owner that is up, but @except. */
 void session_broadcast(struct cpnsd *d, void *owner,
 		       const struct cpns_msg *m, const struct session *except);
