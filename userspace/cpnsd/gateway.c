@@ -489,7 +489,7 @@ int gateway_start(struct cpnsd *d)
 	if (c->server_set) {
 		struct tls_conf x = {
 			.kind = TLS_X509, .cert = c->cert, .key = c->key,
-			.ca = c->ca,
+			.ca = c->ca, .peer_name = c->server_name,
 		};
 
 		ret = uplink_start(d, &x, &c->server, "server",

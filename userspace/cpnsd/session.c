@@ -281,6 +281,16 @@ SSL_CTX *tls_ctx_new(struct cpnsd *d, const struct tls_conf *conf,
 		ssl_err(err, len, conf->ca);
 		goto err;
 	}
+	/*
+	 * Any certificate of the CA is a gateway; the server, though, is
+	 * one name: a gateway's certificate must not pass for it.
+	 */
+	if (!server && conf->peer_name && conf->peer_name[0] &&
+	    X509_VERIFY_PARAM_set1_host(SSL_CTX_get0_param(ctx),
+					conf->peer_name, 0) != 1) {
+		ssl_err(err, len, conf->peer_name);
+		goto err;
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 			   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	return ctx;

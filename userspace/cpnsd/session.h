@@ -54,6 +54,7 @@ struct tls_conf {
 	psk_lookup_fn lookup;
 	/* X.509 */
 	const char *cert, *key, *ca;
+	const char *peer_name;	/* connecting: the name the peer must have */
 };
 
 /* A TLS context for @conf; NULL with @err set. */
