@@ -232,25 +232,30 @@ static void receive(struct pne *p, const struct cpns_msg *m, const char *via)
 	pneb_step8_install(p, &v, current, via);
 }
 
-/* The gateway says we left @group: its keys go now. */
+/*
+ * The gateway says we left @group: its keys go now, the previous one too
+ * (it would open the old epoch's traffic for the rest of its grace).
+ */
 static void excluded(struct pne *p, const struct cpns_msg *m)
 {
 	struct pne_group *g = group_get(p, m->group);
-	uint64_t cur = 0;
+	uint64_t e[2] = { 0, 0 };
 	char err[320];
+	int i;
 
 	if (g)
 		g->excluded = m->epoch;
 	log_info("group %u: excluded by the gateway from epoch %llu; deleting its keys",
 		 m->group, (unsigned long long)m->epoch);
-	/* The current key, then the previous one that became current. */
-	while (!nl_key_current(p->d->nl, m->group, &cur) && cur &&
-	       cur < m->epoch) {
-		if (nl_key_del(p->d->nl, m->group, cur, err, sizeof(err))) {
+	if (nl_group_epochs(p->d->nl, m->group, &e[0], &e[1]))
+		return;
+	for (i = 0; i < 2; i++) {
+		if (!e[i] || e[i] >= m->epoch)
+			continue;
+		if (nl_key_del(p->d->nl, m->group, e[i], err, sizeof(err)) &&
+		    !strstr(err, "No such"))
 			log_warn("group %u epoch %llu: deleting: %s", m->group,
-				 (unsigned long long)cur, err);
-			break;
-		}
+				 (unsigned long long)e[i], err);
 	}
 }
 
