@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpnsd's control socket (control.c) on a real libevent loop, with the
- * store, the sessions and the EU-Key check faked here (the archive's
- * own objects are then never linked).  Driven by the real cpnsctl
+ * store, the sessions, the EU-Key check and the CPNS Server faked here
+ * (the archive's own objects are then never linked).  Driven by the real cpnsctl
  * binary for each command's text, JSON, refusal and exit status, and by
  * raw packets for what cpnsctl never sends: garbage, huge packets,
  * clients that leave mid-request, stay idle or come by the hundred, and
@@ -29,6 +29,8 @@
 
 #include "kselftest_harness.h"
 #include "cpnsd.h"
+#include "msg.h"
+#include "server.h"
 #include "store.h"
 
 extern unsigned int control_max_clients, control_idle_ms;
@@ -191,6 +193,139 @@ int eukey_load(const char *path, uint8_t key[EU_KEY_LEN], char *err,
 	}
 	snprintf(err, len, "EU-Key file %s: 31 bytes, not 32", path);
 	return -EINVAL;
+}
+
+/* ---- fakes of the CPNS Server (server.h) ---- */
+
+#define NMEMBER 8
+
+static struct srv_member members[NMEMBER];
+static int nmember;
+static bool server_enosys;	/* as server.c's placeholders answer */
+static int server_calls;
+static uint64_t last_epoch;
+static struct srv_gk gks[2];
+static int ngk;
+static struct srv_delivery dls[8];
+static int ndl;
+
+static int find_member(uint32_t group, const char *pne, const char *gw)
+{
+	int i;
+
+	for (i = 0; i < nmember; i++)
+		if (members[i].group == group &&
+		    !strcmp(members[i].pne_id, pne) &&
+		    !strcmp(members[i].gateway, gw))
+			return i;
+	return -1;
+}
+
+int server_member_add(struct cpnsd *d, uint32_t group, const char *pne_id,
+		      const char *gateway, char *err, size_t len)
+{
+	struct srv_member *m;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys) {
+		snprintf(err, len, "not implemented");
+		return -ENOSYS;
+	}
+	/* No reason: control.c words it. */
+	if (find_member(group, pne_id, gateway) >= 0)
+		return -EEXIST;
+	if (nmember == NMEMBER)
+		return -ENOSPC;
+	m = &members[nmember++];
+	m->group = group;
+	snprintf(m->pne_id, sizeof(m->pne_id), "%s", pne_id);
+	snprintf(m->gateway, sizeof(m->gateway), "%s", gateway);
+	m->added_at = 1764400000 + (uint64_t)nmember;
+	return 0;
+}
+
+int server_member_del(struct cpnsd *d, uint32_t group, const char *pne_id,
+		      const char *gateway, char *err, size_t len)
+{
+	int i = find_member(group, pne_id, gateway);
+
+	(void)d;
+	server_calls++;
+	/* The server's own reason comes through. */
+	if (i < 0) {
+		snprintf(err, len, "%s@%s: not in group %u", pne_id, gateway,
+			 group);
+		return -ENOENT;
+	}
+	members[i] = members[--nmember];
+	return 0;
+}
+
+int server_member_foreach(struct cpnsd *d, uint32_t group,
+			  int (*fn)(const struct srv_member *m, void *arg),
+			  void *arg)
+{
+	int i, ret;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys)
+		return -ENOSYS;
+	for (i = 0; i < nmember; i++) {
+		if (group && members[i].group != group)
+			continue;
+		ret = fn(&members[i], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int server_rotate(struct cpnsd *d, uint32_t group, uint64_t *epoch,
+		  char *err, size_t len)
+{
+	int i;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys) {
+		snprintf(err, len, "not implemented");
+		return -ENOSYS;
+	}
+	for (i = 0; i < nmember && members[i].group != group; i++)
+		;
+	if (i == nmember) {
+		snprintf(err, len, "group %u has no members", group);
+		return -ENOENT;
+	}
+	*epoch = ++last_epoch;
+	return 0;
+}
+
+int server_gk_foreach(struct cpnsd *d, uint32_t group,
+		      int (*key)(const struct srv_gk *gk, void *arg),
+		      int (*row)(const struct srv_delivery *dl, void *arg),
+		      void *arg)
+{
+	int i, j, ret, seen = 0;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys)
+		return -ENOSYS;
+	for (i = 0; i < ngk; i++) {
+		if (group && gks[i].group != group)
+			continue;
+		seen++;
+		ret = key(&gks[i], arg);
+		for (j = 0; !ret && j < ndl; j++)
+			if (dls[j].group == gks[i].group)
+				ret = row(&dls[j], arg);
+		if (ret)
+			return ret;
+	}
+	return group && !seen ? -ENOENT : 0;
 }
 
 /* ---- the fixture: a daemon with its socket in a fresh directory ---- */
@@ -838,6 +973,149 @@ TEST_F(ctl, gateway_objects_refused_on_other_roles)
 	r = ctl_run(self, "daemon show");
 	EXPECT_EQ(0, r->status);
 	EXPECT_STREQ("cpnsd role server version " CPNSD_VERSION " uptime 1h2m\n", r->out);
+}
+
+/* ---- the CPNS Server's objects: member, group-key ---- */
+
+static const uint8_t gk_bytes[SRV_KEY_LEN] = "GROUP-KEY-BYTES-NEVER-SENT-12345";
+
+static void add_report(void)
+{
+	static const struct srv_delivery rows[] = {
+		{ 7, 4, "gw-a", "", SRV_DLV_ACKED, CPNS_ST_OK, 1764400010 },
+		{ 7, 4, "gw-a", "p1", SRV_DLV_ACKED, CPNS_ST_OK, 1764400011 },
+		{ 7, 4, "gw-a", "p2", SRV_DLV_MISSING, 0, 0 },
+		{ 7, 4, "gw-a", "p3", SRV_DLV_REFUSED, CPNS_ST_NOT_MEMBER,
+		  1764400012 },
+		{ 7, 4, "gw-a", "p5", SRV_DLV_ACKED, CPNS_ST_OK, 1764400013 },
+		{ 7, 4, "gw-b", "", SRV_DLV_MISSING, 0, 0 },
+		{ 7, 4, "gw-b", "p4", SRV_DLV_MISSING, 0, 0 },
+		{ 9, 1, "gw-c", "", SRV_DLV_REFUSED, CPNS_ST_INSTALL,
+		  1764400020 },
+	};
+
+	gks[0] = (struct srv_gk){ .group = 7, .epoch = 4,
+		.valid_from = 1764400000, .valid_until = 1764486400,
+		.created = 1764399990 };
+	gks[1] = (struct srv_gk){ .group = 9, .epoch = 1,
+		.valid_from = 1764400000, .valid_until = 1764403600,
+		.created = 1764400000 };
+	memcpy(gks[0].key, gk_bytes, sizeof(gk_bytes));
+	memcpy(gks[1].key, gk_bytes, sizeof(gk_bytes));
+	ngk = 2;
+	memcpy(dls, rows, sizeof(rows));
+	ndl = sizeof(rows) / sizeof(rows[0]);
+}
+
+/* Whatever the server hands over, no reply carries a key's bytes. */
+TEST_F(ctl, group_key_bytes_never_sent)
+{
+	struct nlmsghdr *nlh;
+	struct answer a;
+	char buf[64];
+	int fd, n = 0;
+
+	self->d.role = CPNSD_SERVER;
+	add_report();
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+	for (raw_answer(self, fd, &a); !a.error; raw_answer(self, fd, &a)) {
+		EXPECT_EQ(NULL, memmem(a.raw, a.len, gk_bytes, 8));
+		n++;
+	}
+	EXPECT_EQ(1, a.error);
+	EXPECT_EQ(2 + ndl, n);
+	close(fd);
+}
+
+TEST_F(ctl, server_requests_checked_strictly)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int fd;
+
+	self->d.role = CPNSD_SERVER;
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 0);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw-a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "attribute \"group\": 0 is no Service Group");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u16(nlh, CPNS_CTL_A_GROUP, 7);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "\"group\" of 2 bytes: malformed");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "member add: attribute \"gateway\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw-a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "member del: attribute \"group\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw/../a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "gateway \"gw/../a\": 1 to 64 of A-Z a-z 0-9 . _ : -");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY,
+			  "0123456789012345678901234567890123456789012345678901234567890123X");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "out of bounds");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw\nforged log line");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "not printable");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "out of bounds");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_GET, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, 0,
+		       "member get: a dump (NLM_F_DUMP)");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "member get: unexpected attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, 0,
+		       "group-key get: a dump (NLM_F_DUMP)");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 0);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "0 is no Service Group");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "group-key rotate: attribute \"group\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_EPOCH, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_EPOCH,
+		       "group-key rotate: unexpected attribute");
+	/* The highest attribute: a bit of the mask like any other. */
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u64(nlh, __CPNS_CTL_A_MAX - 1, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, __CPNS_CTL_A_MAX - 1,
+		       "unexpected attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u64(nlh, __CPNS_CTL_A_MAX, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, __CPNS_CTL_A_MAX,
+		       "unexpected attribute");
+	EXPECT_EQ(0, server_calls);
+	close(fd);
 }
 
 TEST_F(ctl, cpnsctl_without_daemon)
