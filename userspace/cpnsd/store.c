@@ -7,18 +7,16 @@
  * handing one slot to two PNEs.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include <sqlite3.h>
 
 #include "keytree.h"
+#include "sqlfile.h"
 #include "store.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -227,54 +225,16 @@ fail(struct store *st, char *err, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/*
- * SQLITE_FULL (disk full) is -EIO, not -ENOSPC: to store_pne_assign's
- * caller -ENOSPC means "the set is full, start a new one".
- */
-static int sql_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
-
 static int sql_fail(struct store *st, char *err, size_t len, int rc,
 		    const char *what)
 {
-	return fail(st, err, len, sql_errno(rc), "%s: %s: %s", st->path, what,
-		    sqlite3_errmsg(st->db));
-}
-
-/* Leaves the statement ready for its next use, with no value bound. */
-static void done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-/* Runs a statement that returns no row. */
-static int run(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	done(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return fail(st, err, len, sqlfile_errno(rc), "%s: %s: %s", st->path,
+		    what, sqlite3_errmsg(st->db));
 }
 
 static int tx_begin(struct store *st, char *err, size_t len, const char *what)
 {
-	int rc = run(st->q[Q_BEGIN]);
+	int rc = sqlfile_run(st->q[Q_BEGIN]);
 
 	return rc ? sql_fail(st, err, len, rc, what) : 0;
 }
@@ -283,13 +243,13 @@ static void tx_rollback(struct store *st)
 {
 	/* A failed COMMIT may already have rolled back. */
 	if (!sqlite3_get_autocommit(st->db))
-		run(st->q[Q_ROLLBACK]);
+		sqlfile_run(st->q[Q_ROLLBACK]);
 }
 
 /* Returns once the transaction is on disk (synchronous=FULL). */
 static int tx_commit(struct store *st, char *err, size_t len, const char *what)
 {
-	int rc = run(st->q[Q_COMMIT]);
+	int rc = sqlfile_run(st->q[Q_COMMIT]);
 
 	if (!rc)
 		return 0;
@@ -311,212 +271,11 @@ static int tx_end(struct store *st, int ret, char *err, size_t len,
 
 /* ---- opening ---- */
 
-static int check_file(const char *path, const struct stat *sb, char *err,
-		      size_t len)
-{
-	if (!S_ISREG(sb->st_mode))
-		return fail(NULL, err, len, -EINVAL,
-			    "%s: not a regular file", path);
-	if (sb->st_uid != geteuid())
-		return fail(NULL, err, len, -EPERM,
-			    "%s: owned by uid %u, not by us (uid %u)", path,
-			    (unsigned int)sb->st_uid, (unsigned int)geteuid());
-	if (sb->st_mode & 077)
-		return fail(NULL, err, len, -EPERM,
-			    "%s: mode %04o lets group or others in; want 0600",
-			    path, (unsigned int)(sb->st_mode & 07777));
-	return 0;
-}
-
-/*
- * Creates the database file 0600 whatever the umask, or checks the one
- * there, and its WAL and shared-memory files if present: they hold the
- * same secrets.  @sb gets the database file's identity.
- */
-static int open_file(const char *path, struct stat *sb, char *err, size_t len)
-{
-	static const char *const sfx[] = { "-wal", "-shm" };
-	char side[STORE_PATH_MAX + 8];
-	int fd, ret;
-	size_t i;
-
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd >= 0 && fchmod(fd, 0600)) {
-		ret = -errno;
-		close(fd);
-		return fail(NULL, err, len, ret, "%s: chmod 0600: %s", path,
-			    strerror(-ret));
-	}
-	if (fd < 0 && errno == EEXIST)
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		return fail(NULL, err, len, ret, "%s: %s", path,
-			    ret == -ELOOP ? "a symbolic link: refused" :
-			    strerror(-ret));
-	}
-	ret = fstat(fd, sb) ? -errno : 0;
-	close(fd);
-	if (ret)
-		return fail(NULL, err, len, ret, "%s: %s", path,
-			    strerror(-ret));
-	ret = check_file(path, sb, err, len);
-	for (i = 0; !ret && i < ARRAY_SIZE(sfx); i++) {
-		struct stat ss;
-
-		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
-		if (lstat(side, &ss))
-			continue;
-		ret = check_file(side, &ss, err, len);
-	}
-	return ret;
-}
-
-static int pragma_int(struct store *st, const char *sql, int64_t *val)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*val = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = SQLITE_MISMATCH;
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int pragma_text_is(struct store *st, const char *sql, const char *want)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rc = strcmp((const char *)sqlite3_column_text(s, 0), want) ?
-			SQLITE_MISMATCH : SQLITE_OK;
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/*
- * synchronous=FULL: in WAL mode NORMAL skips the WAL's fsync at commit,
- * so a power cut could lose a transaction already acknowledged to a PNE.
- * secure_delete: a retired master secret or a deleted row is overwritten
- * with zeros in the file instead of lingering on a free page.
- */
-static int configure(struct store *st, char *err, size_t len)
-{
-	static const char *const pragmas[] = {
-		"PRAGMA foreign_keys = ON",
-		"PRAGMA synchronous = FULL",
-		"PRAGMA secure_delete = ON",
-		"PRAGMA trusted_schema = OFF",
-	};
-	int64_t v = 0;
-	size_t i;
-	int rc;
-
-	sqlite3_extended_result_codes(st->db, 1);
-	rc = sqlite3_busy_timeout(st->db, 5000);
-	if (rc)
-		return sql_fail(st, err, len, rc, "busy_timeout");
-	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
-		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
-		if (rc)
-			return sql_fail(st, err, len, rc, pragmas[i]);
-	}
-	rc = pragma_text_is(st, "PRAGMA journal_mode = WAL", "wal");
-	if (rc)
-		return rc == SQLITE_MISMATCH ?
-			fail(st, err, len, -EIO,
-			     "%s: cannot switch to WAL journaling", st->path) :
-			sql_fail(st, err, len, rc, "journal_mode");
-	/* An SQLite built without foreign keys would ignore the pragma. */
-	rc = pragma_int(st, "PRAGMA foreign_keys", &v);
-	if (rc || v != 1)
-		return fail(st, err, len, -EIO,
-			    "%s: this SQLite does not enforce foreign keys",
-			    st->path);
-	return 0;
-}
-
-static int migrate_one(struct store *st, bool *again, char *err, size_t len)
-{
-	int64_t ver = 0, app = 0, objs = 0;
-	char sql[64];
-	int rc, ret;
-
-	*again = false;
-	ret = tx_begin(st, err, len, "schema migration");
-	if (ret)
-		return ret;
-	/* Read under the write lock: two openers never migrate twice. */
-	rc = pragma_int(st, "PRAGMA user_version", &ver);
-	if (!rc)
-		rc = pragma_int(st, "PRAGMA application_id", &app);
-	if (!rc)
-		rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objs);
-	if (rc) {
-		ret = sql_fail(st, err, len, rc, "reading the schema version");
-		goto out;
-	}
-	if (ver > STORE_SCHEMA_VERSION) {
-		ret = fail(st, err, len, -ENOTSUP,
-			   "%s: schema version %lld is newer than this cpnsd knows (%d): refusing to downgrade",
-			   st->path, (long long)ver, STORE_SCHEMA_VERSION);
-		goto out;
-	}
-	if (ver < 0 || (ver ? app != STORE_APP_ID : app || objs)) {
-		ret = fail(st, err, len, -EINVAL,
-			   "%s: not a cpnsd database (application_id %#llx, user_version %lld)",
-			   st->path, (unsigned long long)app, (long long)ver);
-		goto out;
-	}
-	if (ver == STORE_SCHEMA_VERSION)
-		goto out;
-	rc = sqlite3_exec(st->db, migrations[ver], NULL, NULL, NULL);
-	if (!rc) {
-		/* PRAGMA takes no parameter; ver is our own integer. */
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-			 (int)ver + 1);
-		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	}
-	if (rc) {
-		snprintf(sql, sizeof(sql), "migration to schema version %d",
-			 (int)ver + 1);
-		ret = sql_fail(st, err, len, rc, sql);
-		goto out;
-	}
-	*again = true;
-out:
-	return tx_end(st, ret, err, len, "schema migration");
-}
-
-static int migrate(struct store *st, char *err, size_t len)
-{
-	bool again = true;
-	int ret = 0;
-
-	while (!ret && again)
-		ret = migrate_one(st, &again, err, len);
-	return ret;
-}
-
-static int prepare(struct store *st, int from, int to, char *err, size_t len)
+static int prepare(struct store *st, char *err, size_t len)
 {
 	int rc, i;
 
-	for (i = from; i < to; i++) {
+	for (i = 0; i < __Q_MAX; i++) {
 		rc = sqlite3_prepare_v3(st->db, queries[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &st->q[i],
 					NULL);
@@ -528,44 +287,24 @@ static int prepare(struct store *st, int from, int to, char *err, size_t len)
 
 int store_open(const char *path, struct store **out, char *err, size_t len)
 {
-	struct stat before, after;
+	static const struct sqlfile_schema schema = {
+		.app_id = STORE_APP_ID,
+		.what = "cpnsd database",
+		.migrations = migrations,
+		.n_migrations = STORE_SCHEMA_VERSION,
+	};
 	struct store *st;
-	int rc, ret;
+	int ret;
 
 	*out = NULL;
-	if (!path || !*path || strlen(path) >= STORE_PATH_MAX)
-		return fail(NULL, err, len, -EINVAL,
-			    "database path empty or too long");
-	ret = open_file(path, &before, err, len);
-	if (ret)
-		return ret;
 	st = calloc(1, sizeof(*st));
 	if (!st)
-		return fail(NULL, err, len, -ENOMEM, "%s: out of memory",
-			    path);
+		return fail(NULL, err, len, -ENOMEM, "out of memory");
+	ret = sqlfile_open(path, &schema, &st->db, err, len);
+	if (ret)
+		goto fail;
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc) {
-		ret = st->db ? sql_fail(st, err, len, rc, "open") :
-			fail(st, err, len, -ENOMEM, "%s: out of memory", path);
-		goto fail;
-	}
-	/* The file we checked must be the one SQLite opened. */
-	if (stat(path, &after) || after.st_dev != before.st_dev ||
-	    after.st_ino != before.st_ino) {
-		ret = fail(st, err, len, -EAGAIN,
-			   "%s: replaced while being opened", path);
-		goto fail;
-	}
-	/* The transaction statements first: migrations use them. */
-	ret = configure(st, err, len);
-	if (!ret)
-		ret = prepare(st, Q_BEGIN, Q_ROLLBACK + 1, err, len);
-	if (!ret)
-		ret = migrate(st, err, len);
-	if (!ret)
-		ret = prepare(st, Q_ROLLBACK + 1, __Q_MAX, err, len);
+	ret = prepare(st, err, len);
 	if (ret)
 		goto fail;
 	*out = st;
@@ -626,7 +365,7 @@ static int kms_current(struct store *st, struct kms_row *row,
 		memcpy(master, sqlite3_column_blob(s, 3), CPNS_MASTER_LEN);
 	}
 out:
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -644,8 +383,8 @@ int store_kms_get(struct store *st, struct store_kms *kms)
 }
 
 /*
- * The master is bound SQLITE_STATIC and unbound (done()) before we
- * return: SQLite then makes no heap copy of the binding, which it would
+ * The master is bound SQLITE_STATIC and unbound (sqlfile_done()) before
+ * we return: SQLite then makes no heap copy of the binding, which it would
  * free without wiping.  Its page cache still holds the row, as it holds
  * every row; the caller wipes @kms.
  */
@@ -675,18 +414,18 @@ int store_kms_put(struct store *st, const struct store_kms *kms, char *err,
 		goto out;
 	}
 	ret = 0;
-	rc = run(st->q[Q_PNE_RESET]);
+	rc = sqlfile_run(st->q[Q_PNE_RESET]);
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, kms->set_id);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)kms->gateway_id);
 		sqlite3_bind_int(s, 3, (int)kms->height);
 		sqlite3_bind_blob(s, 4, kms->master, CPNS_MASTER_LEN,
 				  SQLITE_STATIC);
-		rc = run(s);
+		rc = sqlfile_run(s);
 	}
 	if (!rc) {
 		sqlite3_bind_int64(st->q[Q_KMS_RETIRE], 1, kms->set_id);
-		rc = run(st->q[Q_KMS_RETIRE]);
+		rc = sqlfile_run(st->q[Q_KMS_RETIRE]);
 	}
 	if (rc)
 		ret = sql_fail(st, err, len, rc, "storing a key material set");
@@ -720,7 +459,7 @@ int store_signkey_get(struct store *st, uint8_t sk[32])
 			   st->path);
 	else
 		memcpy(sk, sqlite3_column_blob(s, 0), 32);
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -731,7 +470,7 @@ int store_signkey_put(struct store *st, const uint8_t sk[32])
 	int rc;
 
 	sqlite3_bind_blob(s, 1, sk, 32, SQLITE_STATIC);
-	rc = run(s);
+	rc = sqlfile_run(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return fail(st, NULL, 0, -EEXIST,
 			    "%s: a signing key is already stored", st->path);
@@ -795,7 +534,7 @@ static int pne_lookup(struct store *st, const char *id, struct store_pne *p,
 		ret = fail(st, err, len, -ENOENT, "PNE %s: unknown", id);
 	else
 		ret = sql_fail(st, err, len, rc, "reading a PNE");
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -823,7 +562,7 @@ int store_pne_foreach(struct store *st,
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = sql_fail(st, NULL, 0, rc, "listing the PNEs");
-	done(s);
+	sqlfile_done(s);
 	free(p);
 	return ret;
 }
@@ -845,12 +584,12 @@ int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
 			    id, STORE_PATH_MAX);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, eu_key_file, -1, SQLITE_STATIC);
-	rc = run(s);
+	rc = sqlfile_run(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return fail(st, err, len, -EEXIST, "PNE %s: already known", id);
 	if (rc)
-		return fail(st, err, len, sql_errno(rc), "PNE %s: add: %s", id,
-			    sqlite3_errmsg(st->db));
+		return fail(st, err, len, sqlfile_errno(rc), "PNE %s: add: %s",
+			    id, sqlite3_errmsg(st->db));
 	return 0;
 }
 
@@ -866,7 +605,7 @@ static int burn_slot(struct store *st, const struct store_pne *p)
 		return SQLITE_OK;
 	sqlite3_bind_int64(s, 1, p->set_id);
 	sqlite3_bind_int64(s, 2, p->slot);
-	return run(s);
+	return sqlfile_run(s);
 }
 
 int store_pne_del(struct store *st, const char *id, char *err, size_t len)
@@ -886,11 +625,11 @@ int store_pne_del(struct store *st, const char *id, char *err, size_t len)
 	rc = burn_slot(st, p);
 	if (!rc) {
 		sqlite3_bind_text(st->q[Q_PNE_DEL], 1, id, -1, SQLITE_STATIC);
-		rc = run(st->q[Q_PNE_DEL]);
+		rc = sqlfile_run(st->q[Q_PNE_DEL]);
 	}
 	if (rc)
-		ret = fail(st, err, len, sql_errno(rc), "PNE %s: delete: %s",
-			   id, sqlite3_errmsg(st->db));
+		ret = fail(st, err, len, sqlfile_errno(rc),
+			   "PNE %s: delete: %s", id, sqlite3_errmsg(st->db));
 out:
 	ret = tx_end(st, ret, err, len, "deleting a PNE");
 out_free:
@@ -916,11 +655,11 @@ int store_pne_revoke(struct store *st, const char *id, char *err, size_t len)
 	if (!rc) {
 		sqlite3_bind_text(st->q[Q_PNE_REVOKE], 1, id, -1,
 				  SQLITE_STATIC);
-		rc = run(st->q[Q_PNE_REVOKE]);
+		rc = sqlfile_run(st->q[Q_PNE_REVOKE]);
 	}
 	if (rc)
-		ret = fail(st, err, len, sql_errno(rc), "PNE %s: revoke: %s",
-			   id, sqlite3_errmsg(st->db));
+		ret = fail(st, err, len, sqlfile_errno(rc),
+			   "PNE %s: revoke: %s", id, sqlite3_errmsg(st->db));
 out:
 	ret = tx_end(st, ret, err, len, "revoking a PNE");
 out_free:
@@ -967,7 +706,7 @@ static int assign_in_tx(struct store *st, const char *id,
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 1, cur.set_id);
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 2, cur.next_slot);
 	sqlite3_bind_text(st->q[Q_SLOT_INS], 3, id, -1, SQLITE_STATIC);
-	rc = run(st->q[Q_SLOT_INS]);
+	rc = sqlfile_run(st->q[Q_SLOT_INS]);
 	if (!rc) {
 		sqlite3_stmt *s = st->q[Q_PNE_SET];
 
@@ -975,11 +714,11 @@ static int assign_in_tx(struct store *st, const char *id,
 		sqlite3_bind_int64(s, 2, cur.set_id);
 		sqlite3_bind_int64(s, 3, cur.next_slot);
 		sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
-		rc = run(s);
+		rc = sqlfile_run(s);
 	}
 	if (rc) {
 		*fatal = true;
-		return fail(st, err, len, sql_errno(rc),
+		return fail(st, err, len, sqlfile_errno(rc),
 			    "PNE %s: slot %u of set %u: %s", id, cur.next_slot,
 			    cur.set_id, sqlite3_errmsg(st->db));
 	}
@@ -1061,7 +800,7 @@ int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 		if (state == 1 || state == 2)
 			n[state] = (uint32_t)sqlite3_column_int64(s, 1);
 	}
-	done(s);
+	sqlfile_done(s);
 	if (rc != SQLITE_DONE)
 		return sql_fail(st, NULL, 0, rc, "counting slots");
 	*free_ = (UINT32_C(1) << cur.height) - cur.next_slot;
