@@ -795,6 +795,8 @@ TEST_F(srv, kill9_keeps_issued_epochs)
 		char *p, *nl;
 		bool any = false;
 
+		buf[0] = 0;
+
 		ASSERT_EQ(0, pipe(fds));
 		pid = fork();
 		ASSERT_LE(0, pid);
@@ -803,11 +805,26 @@ TEST_F(srv, kill9_keeps_issued_epochs)
 			rotate(self->path, fds[1], seed + i);
 		}
 		close(fds[1]);
+		/*
+		 * Every fifth round from the fork (in open and WAL
+		 * recovery), the others once the child issued its first
+		 * epoch, so that the kill lands among rotations however
+		 * slow the fsyncs of a loaded machine make them.
+		 */
 		if (i % 5) {
 			struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+			char *first;
 
-			ASSERT_EQ(1, poll(&pfd, 1, 10000));
-			usleep(xorshift64s(&seed) % 60000);
+			while (!(first = strchr(buf, '\n')) ||
+			       !strchr(first + 1, '\n')) {
+				ASSERT_EQ(1, poll(&pfd, 1, 10000));
+				r = read(fds[0], buf + have,
+					 sizeof(buf) - have - 1);
+				ASSERT_LT(0, r);
+				have += r;
+				buf[have] = 0;
+			}
+			usleep(xorshift64s(&seed) % 30000);
 		} else {
 			usleep(xorshift64s(&seed) % 20000);
 		}
@@ -861,8 +878,7 @@ TEST_F(srv, kill9_keeps_issued_epochs)
 	TH_LOG("%d kills, epochs %llu %llu %llu, %d rounds issued something",
 	       KILLS, (unsigned long long)acked[1],
 	       (unsigned long long)acked[2], (unsigned long long)acked[3], mid);
-	/* Every put ends with a checkpoint: fewer per round than test_store. */
-	EXPECT_LT(KILLS / 3, mid);
+	EXPECT_LE(KILLS * 4 / 5, mid);
 	OPENSSL_cleanse(&gk, sizeof(gk));
 }
 
