@@ -644,6 +644,7 @@ static const struct val members_bad[] = {
 	VAL("\x06pne-a1\x05pne"),
 	VAL("\x06pne-a1\xff"),
 	VAL("\x00"),				/* an empty id */
+	VAL("\x00\x01" "a"),
 	VAL("\x01" "a\x00"),
 	VAL("\x06pne a1"),			/* characters */
 	VAL("\x03" "a/b"),
@@ -654,6 +655,7 @@ static const struct val members_bad[] = {
 	VAL("\x06pne-a2\x06pne-a1"),		/* descending */
 	VAL("\x03" "abc\x02" "ab"),		/* an extension first */
 	VAL("\x01" "a\x01" "B"),		/* by byte, not by case */
+	VAL("\x01" "b\x02" "aa"),		/* by byte, not by length */
 	VAL("\x01" "b\x01" "c\x01" "a"),	/* the third out of order */
 };
 
@@ -665,12 +667,15 @@ static size_t fill_members(uint8_t *buf, size_t size, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i <= n; i++) {
-		if (i < n)
+		if (i < n) {
 			snprintf(id, sizeof(id), "%04u%060u", i, 0);
-		else
-			snprintf(id, sizeof(id), "%.*s", (int)(65535 - len - 1),
-				 "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
-				 "zzzzzzzzzzzzzzzz");
+		} else {
+			/* "z..." sorts after the digits. */
+			if (65535 - len - 1 >= sizeof(id))
+				return 0;
+			memset(id, 'z', 65535 - len - 1);
+			id[65535 - len - 1] = 0;
+		}
 		if (cpns_msg_members_add(buf, size, &len, i ? prev : NULL, id))
 			return 0;
 		strcpy(prev, id);
