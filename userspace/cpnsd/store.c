@@ -1002,6 +1002,11 @@ static char *members_json(struct store *st, uint32_t group,
 	size_t i, size = 3, off = 0;
 	char *js;
 
+	if (n && !members) {
+		*ret = fail(st, err, len, -EINVAL, "group %u: no member list",
+			    group);
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		*ret = gk_id_check(st, group, members[i], err, len);
 		if (*ret)

@@ -1067,6 +1067,7 @@ TEST_F(store, gk_put_get_refusals)
 	EXPECT_STREQ("group 7: members not in ascending order at B",
 		     self->err);
 	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, twice, 2, NULL, 0));
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, NULL, 1, NULL, 0));
 	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, badid, 2, self->err,
 					ERRLEN));
 	EXPECT_STREQ("group 7: PNE (invalid id): ids are 1..64 of [A-Za-z0-9._:-]",
@@ -1520,6 +1521,185 @@ TEST_F(store, kill9_keeps_acknowledged)
 	TH_LOG("%d kills, %d acknowledgements, %d rounds acknowledged something",
 	       KILLS, nacks, mid);
 	EXPECT_LT(KILLS / 2, mid);
+}
+
+/* ---- kill -9 in the middle of a stream of Group Key notifications ---- */
+
+#define GK_KILLS	30
+
+/* The members of every epoch of group 1: a subset of m0..m7, by epoch. */
+static size_t gk_epoch_members(uint64_t epoch, const char *ids[8],
+			       char buf[8][4])
+{
+	unsigned int bits = (unsigned int)(epoch * 2654435761u >> 7) & 0xff;
+	size_t i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		if (!(bits & 1u << i))
+			continue;
+		snprintf(buf[n], sizeof(buf[n]), "m%zu", i);
+		ids[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The child: a gateway taking notification after notification, writing
+ * each stored epoch ("P e") and acknowledgement ("A e id") to the pipe
+ * only after the call returned.
+ */
+static void __attribute__((noreturn)) gk_hammer(const char *path, int fd,
+						uint64_t seed)
+{
+	char line[64], err[ERRLEN], buf[8][4];
+	struct store_gk gk;
+	const char *ids[8];
+	struct store *st;
+	uint64_t epoch = 0;
+	size_t n, i;
+	int len;
+
+	if (store_open(path, &st, err, sizeof(err)))
+		_exit(3);
+	if (!store_gk_get(st, 1, &gk))
+		epoch = gk.epoch;
+	if (write(fd, "S\n", 2) != 2)
+		_exit(4);
+	for (;;) {
+		epoch += 1 + xorshift64s(&seed) % 2;
+		gk = make_gk(1, epoch);
+		n = gk_epoch_members(epoch, ids, buf);
+		if (store_gk_put(st, &gk, ids, n, err, sizeof(err)))
+			_exit(5);
+		len = snprintf(line, sizeof(line), "P %llu -\n",
+			       (unsigned long long)epoch);
+		if (write(fd, line, len) != len)
+			_exit(4);
+		for (i = 0; i < n; i++) {
+			if (xorshift64s(&seed) % 2)
+				continue;
+			if (store_gk_ack(st, 1, epoch, ids[i]))
+				_exit(6);
+			len = snprintf(line, sizeof(line), "A %llu %s\n",
+				       (unsigned long long)epoch, ids[i]);
+			if (write(fd, line, len) != len)
+				_exit(4);
+		}
+	}
+}
+
+TEST_F(store, kill9_keeps_group_keys)
+{
+	uint64_t seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
+	uint64_t put = 0, acked_epoch = 0;
+	char acked[8][8], buf8[8][4];
+	int i, fds[2], status, nacked = 0;
+	const char *ids[8];
+	struct store_gk gk, want;
+	struct ids v;
+	pid_t pid;
+
+	TH_LOG("seed %llu", (unsigned long long)seed);
+	for (i = 0; i < GK_KILLS; i++) {
+		static char buf[1 << 16];
+		char joined[64] = "", *p, *nl, *first;
+		size_t have = 0, n, j;
+		ssize_t r;
+
+		buf[0] = 0;
+		ASSERT_EQ(0, pipe(fds));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(fds[0]);
+			gk_hammer(self->path, fds[1], seed + i);
+		}
+		close(fds[1]);
+		/* As in kill9_keeps_acknowledged; after a first put here. */
+		if (i % 5) {
+			struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+
+			while (!(first = strchr(buf, '\n')) ||
+			       !strchr(first + 1, '\n')) {
+				ASSERT_EQ(1, poll(&pfd, 1, 10000));
+				r = read(fds[0], buf + have,
+					 sizeof(buf) - have - 1);
+				ASSERT_LT(0, r);
+				have += r;
+				buf[have] = 0;
+			}
+			usleep(xorshift64s(&seed) % 30000);
+		} else {
+			usleep(xorshift64s(&seed) % 20000);
+		}
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		while ((r = read(fds[0], buf + have,
+				 sizeof(buf) - have - 1)) > 0)
+			have += r;
+		close(fds[0]);
+		buf[have] = 0;
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("round %d: child exited %d", i,
+			       WEXITSTATUS(status));
+		for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+			unsigned long long e;
+			char c, id[8];
+
+			*nl = 0;
+			if (sscanf(p, "%c %llu %7s", &c, &e, id) != 3)
+				continue;
+			if (c == 'P') {
+				ASSERT_LT(put, e);
+				put = e;
+				nacked = 0;
+			} else if (nacked < 8) {
+				ASSERT_EQ(put, e);
+				snprintf(acked[nacked++], 8, "%s", id);
+				acked_epoch = e;
+			}
+		}
+
+		ASSERT_EQ(0, open_st(self)) TH_LOG("round %d: %s", i, self->err);
+		if (!put) {
+			EXPECT_EQ(-ENOENT, store_gk_get(self->st, 1, &gk));
+			goto next;
+		}
+		ASSERT_EQ(0, store_gk_get(self->st, 1, &gk));
+		/* At most one unacknowledged put beyond the last one. */
+		ASSERT_LE(put, gk.epoch) TH_LOG("round %d: epoch %llu lost", i,
+						(unsigned long long)put);
+		want = make_gk(1, gk.epoch);
+		ASSERT_EQ(0, memcmp(&want, &gk, sizeof(gk)))
+			TH_LOG("round %d: epoch %llu torn", i,
+			       (unsigned long long)gk.epoch);
+		/* The members went in with their key. */
+		n = gk_epoch_members(gk.epoch, ids, buf8);
+		for (j = 0; j < n; j++)
+			snprintf(joined + strlen(joined),
+				 sizeof(joined) - strlen(joined), "%s%s",
+				 j ? " " : "", ids[j]);
+		ASSERT_STREQ(joined, gk_members(self->st, 1, &v))
+			TH_LOG("round %d: epoch %llu", i,
+			       (unsigned long long)gk.epoch);
+		for (j = 0; gk.epoch == acked_epoch && j < (size_t)nacked; j++)
+			ASSERT_EQ(1, store_gk_acked(self->st, 1, gk.epoch,
+						    acked[j]))
+				TH_LOG("round %d: ack of %s lost", i, acked[j]);
+		ASSERT_EQ(0, raw_int(self->path, "SELECT count(*) FROM gk_acks "
+				     "WHERE epoch != (SELECT epoch FROM gks)"));
+		put = gk.epoch;
+		if (acked_epoch != put)
+			nacked = 0;
+next:
+		store_close(self->st);
+		self->st = NULL;
+	}
+	TH_LOG("%d kills, last epoch %llu", GK_KILLS,
+	       (unsigned long long)put);
+	OPENSSL_cleanse(&gk, sizeof(gk));
+	OPENSSL_cleanse(&want, sizeof(want));
 }
 
 TEST_HARNESS_MAIN
