@@ -47,7 +47,9 @@ struct pne_group {
 	uint32_t group;
 	uint64_t acked;		/* epoch we answered for on this session */
 	uint64_t excluded;	/* epoch from which we are not a member */
-	uint64_t not_member;	/* epoch the module said we are not in */
+	/* The last notification the module said we are not in: a join
+	 * brings the same epoch again with another cover (and signature). */
+	uint8_t not_member_sig[CPNS_SIG_LEN];
 	struct timespec next_pull;
 	unsigned int pull_ms;
 };
@@ -187,12 +189,12 @@ static void pneb_step8_install(struct pne *p, const struct cpns_gk_view *v,
 			  group, (unsigned long long)epoch, via);
 		return;
 	}
-	if (g->not_member == epoch)
+	if (!memcmp(g->not_member_sig, v->blob + v->len, CPNS_SIG_LEN))
 		return;		/* the module told us; stay quiet */
 	ret = nl_key_install_wrapped(p->d->nl, group, epoch, v->blob, v->len,
 				     err, sizeof(err));
 	if (ret == -ENOKEY && strstr(err, "not covered")) {
-		g->not_member = epoch;
+		memcpy(g->not_member_sig, v->blob + v->len, CPNS_SIG_LEN);
 		log_info("group %u epoch %llu: not a member (the module found our slot outside the cover)",
 			 group, (unsigned long long)epoch);
 		return;
