@@ -69,7 +69,8 @@ check "A-3's module refuses epoch 2 as not a member" \
 ctl srv member add $G a4@gateway-a || bail "member add a4 failed"
 check "a new member, A-4, gets the current epoch 2" \
 	wait_until 30 at_epoch 2 a4
-check_eq "and not epoch 1" "" "$(fp_of a4 1)"
+check_eq "and no other: its only key of the group is epoch 2's" "2" \
+	"$(ip netns exec a4 cpnsctl -j key show group $G | jq -r '[.[].epoch] | join(" ")')"
 check "the report lists A-4 as acknowledged" wait_until 20 all_acked 2
 
 # --- forgeries (A-1 is at epoch 2) ---------------------------------------
@@ -102,3 +103,8 @@ check_eq "none of them reached the module (no install, repeat or stale refusal)"
 	"$((before + 1))" \
 	"$(ip netns exec a1 cpnsctl -j stats show | jq '.installs + .installs_repeated + .refused_stale')"
 
+
+cpnsd_cleanup
+trap - EXIT
+cpns_unload
+finish

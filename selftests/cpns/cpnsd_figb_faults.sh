@@ -46,3 +46,8 @@ check "after 20 rotations every member is on epoch 23" \
 check "and the server's report says so" wait_until 30 all_acked 23
 check_eq "A-4 and B-2 (not members) hold none of them" "0 0" \
 	"$(epoch_of a4) $(epoch_of b2)"
+
+cpnsd_cleanup
+trap - EXIT
+cpns_unload
+finish
