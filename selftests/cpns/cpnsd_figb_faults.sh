@@ -7,9 +7,18 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 10
+plan 13
 . ./cpnsd_figb_lib.sh
 echo "# set up in ${SECONDS}s"
+# Group 66 protects A-1 -> A-2 datagrams to port 5000 on the fast path;
+# gateway A routes between its PN links.
+for p in a1 a2; do
+	ip netns exec "$p" cpnsctl group add $G dst 10.92.12.2/32 dport 5000 ||
+		bail "group add on $p failed"
+done
+ip netns exec gwa sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+ip -n a1 route add default via 10.92.11.1
+ip -n a2 route add default via 10.92.12.1
 ctl srv group-key rotate $G >/dev/null || bail "rotate failed"
 wait_until 30 at_epoch 1 a1 a2 a3 b1 || bail "epoch 1 was not delivered"
 
@@ -37,13 +46,59 @@ check "gateway A restarted completes the delivery: A-1 at epoch 3" \
 	wait_until 60 at_epoch 3 a1
 check "every member acknowledged epoch 3" wait_until 30 all_acked 3
 
-# --- 20 rotations in a row -----------------------------------------------
+# --- 20 rotations in a row, with traffic -------------------------------
+# A-2 counts what it receives on port 5000; A-1 sends 20 datagrams a
+# second through the rotations, then 50 marked ones after the last
+# acknowledgement.
+ip netns exec a2 python3 - "$CPNSD_TMP/rx" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 5000))
+s.settimeout(90)
+n = {b"R": 0, b"F": 0}
+try:
+    while n[b"F"] < 50:
+        d = s.recv(2048)
+        n[d[:1]] = n.get(d[:1], 0) + 1
+except socket.timeout:
+    pass
+open(sys.argv[1], "w").write("%d %d\n" % (n[b"R"], n[b"F"]))
+EOF
+rx=$!
+send() {	# MARK COUNT RATE
+	ip netns exec a1 python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[2])):
+    s.sendto(sys.argv[1].encode() + b" datagram %d" % i, ("10.92.12.2", 5000))
+    time.sleep(1.0 / float(sys.argv[3]))
+' "$@"
+}
+sleep 1
+send R 100000 20 &
+tx=$!
 for i in $(seq 20); do
 	ctl srv group-key rotate $G >/dev/null || bail "rotation $i failed"
 done
 check "after 20 rotations every member is on epoch 23" \
 	wait_until 60 at_epoch 23 a1 a2 a3 b1
 check "and the server's report says so" wait_until 30 all_acked 23
+kill "$tx" 2>/dev/null
+wait "$tx" 2>/dev/null
+st() {	# NS: the counters the check below compares
+	ip netns exec "$1" cpnsctl -j stats show |
+		jq -r '"\(.tx_no_key) \(.key_missing) \(.rx_auth_failed)"'
+}
+b1=$(st a1) b2=$(st a2)
+send F 50 50
+wait "$rx"
+check_eq "after the last acknowledgement all 50 datagrams arrive" "50" \
+	"$(cut -d' ' -f2 "$CPNSD_TMP/rx")"
+check_eq "none went out without a key or came in under a missing one" \
+	"$b1 $b2" "$(st a1) $(st a2)"
+check "they were sealed and opened by the fast path" \
+	test "$(ip netns exec a2 cpnsctl -j stats show | jq .rx_opened)" -ge 50
+echo "# during the rotations A-2 received $(cut -d' ' -f1 "$CPNSD_TMP/rx") datagrams"
 check_eq "A-4 and B-2 (not members) hold none of them" "0 0" \
 	"$(epoch_of a4) $(epoch_of b2)"
 
