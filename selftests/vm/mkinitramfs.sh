@@ -146,7 +146,7 @@ for f in "$B"/vmbench/*; do
 done
 # make demo: its scripts and the builds as shipped, as for the benchmarks.
 mkdir -p "$root/demo"
-cp "$TOP"/selftests/demo/demo.sh "$TOP"/selftests/demo/udp.py \
+cp "$TOP"/selftests/demo/demo*.sh "$TOP"/selftests/demo/udp.py \
 	"$TOP"/selftests/lib/*.sh "$root/demo/"
 for f in "$B/cpnsctl" "$B/cpnsd/cpnsd"; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/demo/"
