@@ -5,6 +5,7 @@
 #
 #   make deps        install every Debian 12 package the project needs
 #   make             cpns.ko (against KDIR) and the userspace programs
+#   make demo        figures a and b between real daemons, in the VM
 #   make check       host unit tests, static checks, then the VM tests
 #   make check T=x   only the VM test whose file name starts with x
 #   make check-debug the VM tests on a debug kernel (KASAN, lockdep,
@@ -78,13 +79,13 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	libevent-dev libinih-dev libsystemd-dev
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
-	clean modules_install install static-check help check-debug
+	clean modules_install install static-check help check-debug demo
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,16p' Makefile
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -278,6 +279,11 @@ static-check: $(CHECKPATCH) $(YNL)
 
 vm-shell: all $(YNL)
 	KVER=$(KVER) B=$(BA) selftests/vm/run.sh --shell
+
+# Not part of check, but a smoke test: a step that fails fails the demo.
+# The VM image takes python3 from where the YNL tools are.
+demo: all $(YNL)
+	KVER=$(KVER) B=$(BA) selftests/demo/run.sh
 
 bench: all $(BENCHES)
 	KVER=$(KVER) B=$(BA) selftests/bench.sh

@@ -144,6 +144,13 @@ done
 for f in "$B"/vmbench/*; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done
+# make demo: its scripts and the builds as shipped, as for the benchmarks.
+mkdir -p "$root/demo"
+cp "$TOP"/selftests/demo/demo*.sh "$TOP"/selftests/demo/udp.py \
+	"$TOP"/selftests/lib/*.sh "$root/demo/"
+for f in "$B/cpnsctl" "$B/cpnsd/cpnsd"; do
+	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/demo/"
+done
 # ---- python3 and the kernel's YNL tools (selftests/cpns/ynl_*.sh) ----
 # When the Makefile has extracted them into $B/ynl.  Not the whole
 # standard library (54 MB): the modules the host's python3 has loaded
