@@ -7,7 +7,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 13
+plan 18
 . ./cpnsd_figb_lib.sh
 echo "# set up in ${SECONDS}s"
 # Group 66 protects A-1 -> A-2 datagrams to port 5000 on the fast path;
@@ -99,6 +99,33 @@ check_eq "none went out without a key or came in under a missing one" \
 check "they were sealed and opened by the fast path" \
 	test "$(ip netns exec a2 cpnsctl -j stats show | jq .rx_opened)" -ge 50
 echo "# during the rotations A-2 received $(cut -d' ' -f1 "$CPNSD_TMP/rx") datagrams"
+# --- a PNE that missed the broadcast pulls on key-missing --------------
+# A-2 drops every broadcast; A-1's traffic under the new epoch makes A-2's
+# module report key-missing, and A-2 pulls the key over its session.
+ip netns exec a2 nft -f - <<'EOF' || bail "nft failed"
+table inet figb {
+	chain in {
+		type filter hook input priority 0;
+		udp dport 5333 drop
+	}
+}
+EOF
+ctl srv group-key rotate $G >/dev/null || bail "rotation 24 failed"
+wait_until 30 at_epoch 24 a1 || bail "epoch 24 did not reach A-1"
+check_eq "A-2, deaf to broadcasts, is still at epoch 23" 23 "$(epoch_of a2)"
+send R 40 20
+check "its module's key-missing makes it pull epoch 24 from its gateway" \
+	wait_until 20 at_epoch 24 a2
+check "and the log says it pulled" log_has a2 "group $G: key missing \(epoch 24 seen, 23 held\); pulled from the gateway"
+ip netns exec a2 nft delete table inet figb
+
+# --- the server killed: its epochs go on ---------------------------------
+daemon_stop srv KILL
+daemon_start srv srv || bail "the server did not restart"
+check_eq "the server killed and restarted issues epoch 25 next" \
+	"group $G epoch 25" "$(ctl srv group-key rotate $G)"
+check "and every member installs it" wait_until 60 at_epoch 25 a1 a2 a3 b1
+
 check_eq "A-4 and B-2 (not members) hold none of them" "0 0" \
 	"$(epoch_of a4) $(epoch_of b2)"
 
