@@ -135,12 +135,12 @@ replay_failed() {	# FILE
 
 # The collection in two VMs side by side, one vCPU each (TCG runs one
 # vCPU on one host core), split by VM_SPLIT (test-name prefixes, an
-# extended regex: the daemon's tests and the YNL client's, about half
-# of the time; kmemleak.sh, which scans for what the tests before it
+# extended regex: the daemon's tests but cpnsd_figb_faults and the YNL
+# client's, about half of the time; kmemleak.sh, which scans for what the tests before it
 # leaked, runs last in both); one VM when T names tests or the host has
 # one core.
 vm() {
-	local split=${VM_SPLIT:-cpnsd_|ynl_} dir=${VM_DIR:-$B/vm} p
+	local split=${VM_SPLIT:-cpnsd_[^f]|cpnsd_figb[.]|ynl_} dir=${VM_DIR:-$B/vm} p
 
 	if [ -n "$T" ] || [ "$(nproc)" -lt 2 ]; then
 		ksft_run "vm: kselftest collection cpns${T:+ ($T*)}" \

@@ -48,7 +48,6 @@ check "each step was logged: server 1-2, gateway 3-6, PNE 7-8" steps_logged
 # --- revocation ----------------------------------------------------------
 cap a1 "$CPNSD_TMP/e2.a.bin"
 cap b2 "$CPNSD_TMP/e2.b.bin"
-sleep 0.5
 ctl srv member del $G a3@gateway-a || bail "member del failed"
 check "removing A-3 starts epoch 2, installed by A-1, A-2, B-1" \
 	wait_until 30 at_epoch 2 a1 a2 b1

@@ -55,8 +55,8 @@ done
 	tls cpns-server
 } >"$CPNSD_TMP/srv.conf"
 mkdir -p "$CPNSD_TMP/srv.state"
-daemon_start srv srv || bail "the server did not start"
-
+# Launched together, then waited for: TCG starts each daemon slowly.
+daemon_launch srv srv
 for g in a b; do
 	n=0
 	ifs=()
@@ -72,7 +72,10 @@ for g in a b; do
 		"$CPNSD_TMP/gw$g.conf"
 	sed -i 's/ pn-interface/\npn-interface/g' "$CPNSD_TMP/gw$g.conf"
 	echo 'server-name = cpns-server' >>"$CPNSD_TMP/gw$g.conf"
-	daemon_start "gw$g" "gw$g" || bail "gateway $g did not start"
+	daemon_launch "gw$g" "gw$g"
+done
+daemon_ready srv gwa gwb || bail "the server or a gateway did not start"
+for g in a b; do
 	n=0
 	for p in ${PNES[$g]}; do
 		n=$((n + 1))
@@ -81,9 +84,10 @@ for g in a b; do
 			"$CPNSD_TMP/$p.conf"
 		ctl "gw$g" pne add "$p" eu-key file "$CPNSD_TMP/$p.key" ||
 			bail "pne add $p failed"
-		daemon_start "$p" "$p" || bail "PNE $p did not start"
+		daemon_launch "$p" "$p"
 	done
 done
+daemon_ready a1 a2 a3 a4 b1 b2 || bail "a PNE did not start"
 for p in a1 a2 a3 a4; do
 	wait_until 30 has_gkdk "$p" 1 || bail "PNE $p got no GKDK"
 done
@@ -147,11 +151,14 @@ cap() {
 	s4.bind(("0.0.0.0", 5333))
 	mr = socket.inet_aton("224.0.0.254") + struct.pack("@ii", 0, idx)
 	s4.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mr)
+	open(sys.argv[1] + ".ready", "w").close()
 	r, _, _ = select.select([s6, s4], [], [], 60)
 	if r:
 	    open(sys.argv[1], "wb").write(r[0].recv(70000))
 	EOF
 	CAP_PIDS+=($!)
+	# Python starts slowly under TCG: the broadcast must find it joined.
+	wait_until 30 test -e "$2.ready" || bail "the capture did not start"
 }
 # send_to GW PNE FILE: a datagram from the gateway side of the PNE's link.
 send_to() {

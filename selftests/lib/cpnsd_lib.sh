@@ -73,26 +73,44 @@ pne_conf() {
 	} >"$CPNSD_TMP/$name.conf"
 }
 
-# daemon_start NS NAME: cpnsd with NAME.conf in NS, logging to NAME.log;
-# waits until it says it is ready.  Sets CPNSD_PID_<NAME>.
-daemon_start() {
-	local ns=$1 name=$2 pid i before
+# daemon_launch NS NAME: cpnsd with NAME.conf in NS, logging to NAME.log,
+# not waiting (daemon_ready waits); sets CPNSD_PID_<NAME>.
+daemon_launch() {
+	local ns=$1 name=$2 pid
 
-	before=$(grep -c 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null)
+	printf -v "CPNSD_READY0_${name//[^A-Za-z0-9_]/_}" '%s' \
+		"$(grep -c 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null)"
 	ip netns exec "$ns" "${CPNSD_BIN:-cpnsd}" -c "$CPNSD_TMP/$name.conf" --foreground \
 		${CPNSD_DEBUG---debug} 2>>"$CPNSD_TMP/$name.log" &
 	pid=$!
 	CPNSD_PIDS+=("$pid")
 	printf -v "CPNSD_PID_${name//[^A-Za-z0-9_]/_}" '%s' "$pid"
-	for i in $(seq 200); do
-		[ "$(grep -c 'ready$' "$CPNSD_TMP/$name.log")" -gt "${before:-0}" ] &&
-			return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+}
+
+# daemon_ready NAME...: wait until each launched daemon says it is ready.
+daemon_ready() {
+	local name var pid before i
+
+	for name in "$@"; do
+		var="CPNSD_PID_${name//[^A-Za-z0-9_]/_}"
+		pid=${!var}
+		var="CPNSD_READY0_${name//[^A-Za-z0-9_]/_}"
+		before=${!var}
+		for i in $(seq 200); do
+			[ "$(grep -c 'ready$' "$CPNSD_TMP/$name.log")" -gt "${before:-0}" ] &&
+				continue 2
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		echo "# cpnsd $name did not start:"
+		sed 's/^/#   /' "$CPNSD_TMP/$name.log"
+		return 1
 	done
-	echo "# cpnsd $name did not start:"
-	sed 's/^/#   /' "$CPNSD_TMP/$name.log"
-	return 1
+}
+
+# daemon_start NS NAME: daemon_launch, then daemon_ready.
+daemon_start() {
+	daemon_launch "$1" "$2" && daemon_ready "$2"
 }
 
 # daemon_stop NAME [SIGNAL]: stop NAME's cpnsd and wait for it.
