@@ -5,7 +5,7 @@
 # existing groups and GKDKs (asked of cpnsctl, in the namespace given).
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/common.sh
-plan 18
+plan 24
 
 # Minimal stand-ins for bash-completion's helpers.
 _init_completion() {
@@ -26,6 +26,10 @@ cpnsctl() {
 		echo '[{"id":7,"grace":30,"selector":{"dst":"10.0.0.1/32","dport":0}},{"id":12,"grace":30}]' ;;
 	"-n ns1 -j group show") echo '[{"id":41}]' ;;
 	"pne list") printf 'pne1\npne2\nother\n' ;;
+	"member show")
+		printf 'group 7 member p1@gw-a added 2026-11-29T16:00:00Z\ngroup 7 member p2@gw-b added 2026-11-29T16:00:00Z\ngroup 12 member p1@gw-a added 2026-11-29T16:00:00Z\n' ;;
+	"member show 7")
+		printf 'group 7 member p1@gw-a added 2026-11-29T16:00:00Z\ngroup 7 member p2@gw-b added 2026-11-29T16:00:00Z\n' ;;
 	"-j gkdk show")
 		echo '[{"gateway":"0x1122334455667788","slot":0,"height":1,"scheme":"complete-subtree","set_id":7,"fingerprint":"98371f48d2cdfd54"}]' ;;
 	*) return 2 ;;
@@ -42,7 +46,7 @@ complete_words() {	# WORDS...: the completions of the last word
 	echo "${COMPREPLY[*]}"
 }
 
-check_eq "objects" "info gkdk group key stats monitor pne keyset daemon help" \
+check_eq "objects" "info gkdk group key stats monitor pne keyset daemon member group-key help" \
 	"$(complete_words cpnsctl '')"
 check_eq "long options" "--json" "$(complete_words cpnsctl --js)"
 check_eq "group commands after options" "add del show list flush help" \
@@ -75,7 +79,19 @@ check_eq "pne add: file after eu-key" "file" \
 check_eq "pne revoke: the PNEs cpnsd knows, by prefix" "pne1 pne2" \
 	"$(complete_words cpnsctl pne revoke p)"
 check_eq "daemon commands" "show help" "$(complete_words cpnsctl daemon '')"
+check_eq "member commands" "add del show list help" \
+	"$(complete_words cpnsctl member '')"
+check_eq "group-key commands" "rotate show list help" \
+	"$(complete_words cpnsctl group-key '')"
+check_eq "group-key rotate: the server's groups, once each" "7 12" \
+	"$(complete_words cpnsctl group-key rotate '')"
+check_eq "member del: the group's PNE@GATEWAY members" "p1@gw-a p2@gw-b" \
+	"$(complete_words cpnsctl member del 7 '')"
+check_eq "member del: after '@', what bash replaces" "gw-a" \
+	"$(complete_words cpnsctl member del 7 p1@g)"
+words=$(complete_words cpnsctl member add 7 p1@gw-a '')
+check_eq "member add: nothing after PNE@GATEWAY" "<none>" "${words:-<none>}"
 check_eq "cpnsctl was asked in JSON, in the right namespace" \
-	"-j group show,-j group show,-n ns1 -j group show,-j gkdk show,pne list" \
+	"-j group show,-j group show,-n ns1 -j group show,-j gkdk show,pne list,member show,member show 7,member show 7" \
 	"$(paste -sd, "$calls")"
 finish

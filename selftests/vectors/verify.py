@@ -294,7 +294,7 @@ if not good:
 # msg.vec: the CPNS messages of Documentation/protocol.rst, parsed from
 # the document's tables; valid records re-encoded from their fields.
 MSG_TYPES = ['gkdk-req', 'gkdk-resp', 'gk-notify', 'gk-resp', 'gk-bcast',
-             'error', 'keepalive', 'gkdk-renew']
+             'error', 'keepalive', 'gkdk-renew', 'gk-exclude', 'gk-pull']
 # name: (number, format or (min len, max len), value check)
 ATTRS = {
     'pne_id': (1, (1, 64), 'id'), 'gateway_id': (2, '>Q', None),
@@ -304,23 +304,39 @@ ATTRS = {
     'valid_until': (9, '>Q', None), 'status': (10, '>H', 'status'),
     'signed_blob': (11, (1, 65535), None), 'set_id': (12, '>I', None),
     'code': (13, '>H', 'status'), 'text': (14, (0, 256), 'text'),
-    'slot': (15, '>I', None),
+    'slot': (15, '>I', None), 'members': (16, (0, 65535), 'members'),
 }
 ANAME = {v[0]: k for k, v in ATTRS.items()}
 STATUS = ['ok', 'malformed', 'unexpected', 'unknown_pne', 'revoked',
-          'internal', 'busy', 'stale', 'not_member', 'install']
+          'internal', 'busy', 'stale', 'not_member', 'install', 'conflict']
 # type: (required, optional)
 MSGS = {
     'gkdk-req': ({'pne_id'}, set()),
     'gkdk-resp': ({'gateway_id', 'gkdk', 'sign_key'}, set()),
-    'gk-notify': ({'group', 'epoch', 'group_key', 'valid_from', 'valid_until'}, set()),
+    'gk-notify': ({'group', 'epoch', 'group_key', 'valid_from', 'valid_until',
+                   'members'}, set()),
     'gk-resp': ({'group', 'epoch', 'status'}, {'pne_id'}),
     'gk-bcast': ({'gateway_id', 'signed_blob'}, set()),
     'error': ({'code'}, {'text'}),
     'keepalive': (set(), set()),
     'gkdk-renew': ({'set_id'}, set()),
+    'gk-exclude': ({'group', 'epoch'}, set()),
+    'gk-pull': ({'group'}, {'epoch'}),
 }
 ID_CHARS = set(b'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-')
+
+def members_ok(v):
+    """(u8 n, n id bytes)*, ids of 1..64 bytes, strictly ascending as
+    Python orders bytes (lexicographic, a prefix first)."""
+    ids, off = [], 0
+    while off < len(v):
+        n = v[off]
+        i = v[off + 1:off + 1 + n]
+        if not 1 <= n <= 64 or len(i) < n or not set(i) <= ID_CHARS:
+            return False
+        ids.append(i)
+        off += 1 + n
+    return all(a < b for a, b in zip(ids, ids[1:]))
 
 def parse_msg(b, body_max=4096):
     """(result, attribute name, {field: value})"""
@@ -355,7 +371,8 @@ def parse_msg(b, body_max=4096):
             if not fmt[0] <= alen <= fmt[1] or (check == 'keys' and (alen - 20) % 32):
                 return 'attr_len', name, None
             if ((check == 'id' and not set(v) <= ID_CHARS) or
-                    (check == 'text' and any(c < 0x20 or c == 0x7f for c in v))):
+                    (check == 'text' and any(c < 0x20 or c == 0x7f for c in v)) or
+                    (check == 'members' and not members_ok(v))):
                 return 'attr_value', name, None
         fields[name] = v
         prev, off = a, off + 4 + alen

@@ -30,6 +30,8 @@ static const struct cpnsctl_object objects[] = {
 	{ "pne", cmd_pne, "cpnsd (gateway): PNEs: add, del, revoke, show, list" },
 	{ "keyset", cmd_keyset, "cpnsd (gateway): the key material set" },
 	{ "daemon", cmd_daemon, "cpnsd: role, uptime, peers, counters" },
+	{ "member", cmd_member, "cpnsd (server): Service Group members: add, del, show" },
+	{ "group-key", cmd_group_key, "cpnsd (server): Group Keys: rotate, show delivery" },
 	{ "help", cmd_help, "this help" },
 };
 
@@ -47,7 +49,7 @@ static void usage(FILE *f)
 		"             -h[elp] }\n"
 		"OBJECT :=\n");
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		fprintf(f, "    %-8s %s\n", objects[i].name, objects[i].help);
+		fprintf(f, "    %-9s %s\n", objects[i].name, objects[i].help);
 	fprintf(f, "\"cpnsctl OBJECT help\" describes an object's commands.\n");
 }
 

@@ -60,6 +60,8 @@ void cpnsctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int arg_u32(const char *kw, const char *s, uint32_t max, uint32_t *v);
 int arg_u64(const char *kw, const char *s, uint64_t *v);
 int arg_need(const char *obj, const char *kw, int argc);
+bool cpnsctl_name_ok(const char *s, size_t len);
+int group_arg(const char *what, const char *s, uint32_t *group);
 int read_secret(const char *kw, const char *path, uint8_t *buf,
 		size_t size, size_t *len);
 void print_fingerprint(const char *key, const char *fmt,
@@ -77,6 +79,8 @@ int cmd_monitor(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_pne(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_keyset(struct cpnsctl *ctl, int argc, char **argv);
 int cmd_daemon(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_member(struct cpnsctl *ctl, int argc, char **argv);
+int cmd_group_key(struct cpnsctl *ctl, int argc, char **argv);
 
 /* ctlsock.c: cpnsd's control socket (the daemon's objects). */
 int cpnsctl_ctl_connect(struct cpnsctl *ctl);

@@ -51,11 +51,7 @@ static const char *state_name(uint8_t state)
 /* What cpnsd accepts as an id (msg.h's): 1..64 of [A-Za-z0-9._:-]. */
 static int id_arg(const char *cmd, const char *id)
 {
-	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				 "abcdefghijklmnopqrstuvwxyz0123456789._:-";
-	size_t len = strlen(id);
-
-	if (len && len <= CPNS_CTL_PNE_ID_MAX && strspn(id, ok) == len)
+	if (cpnsctl_name_ok(id, strlen(id)))
 		return 0;
 	cpnsctl_usage_error("pne %s: ID \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
 			    cmd, id, CPNS_CTL_PNE_ID_MAX);

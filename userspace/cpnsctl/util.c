@@ -103,6 +103,46 @@ int arg_u64(const char *kw, const char *s, uint64_t *v)
 	return 0;
 }
 
+/*
+ * A PNE id or a gateway name, as cpnsd takes them (msg.h's ids,
+ * certificate CNs): 1..64 of [A-Za-z0-9._:-]; @len bytes of @s.
+ */
+bool cpnsctl_name_ok(const char *s, size_t len)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "abcdefghijklmnopqrstuvwxyz0123456789._:-";
+	size_t i;
+
+	if (!len || len > CPNS_CTL_PNE_ID_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!s[i] || !strchr(ok, s[i]))
+			return false;
+	return true;
+}
+
+/**
+ * group_arg() - a Service Group: 1 to 4294967295
+ * @what: the command, for messages
+ * @s: the argument
+ * @group: out
+ *
+ * Return: 0, or -1 after a usage error.
+ */
+int group_arg(const char *what, const char *s, uint32_t *group)
+{
+	char kw[64];
+
+	snprintf(kw, sizeof(kw), "%s: GROUP", what);
+	if (arg_u32(kw, s, UINT32_MAX, group))
+		return -1;
+	if (*group)
+		return 0;
+	cpnsctl_usage_error("%s: GROUP \"%s\": Service Groups are 1 to 4294967295",
+			    what, s);
+	return -1;
+}
+
 /* A keyword needs a value after it. */
 int arg_need(const char *obj, const char *kw, int argc)
 {

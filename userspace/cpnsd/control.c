@@ -30,7 +30,16 @@
 #include <openssl/crypto.h>
 
 #include "cpnsd.h"
+#include "server.h"
 #include "store.h"
+
+/* DELIVERY carries the store's state as it is. */
+_Static_assert(CPNS_CTL_DLV_MISSING == (int)SRV_DLV_MISSING &&
+	       CPNS_CTL_DLV_ACKED == (int)SRV_DLV_ACKED &&
+	       CPNS_CTL_DLV_REFUSED == (int)SRV_DLV_REFUSED,
+	       "enum cpns_ctl_delivery is enum srv_delivery_state");
+/* A command's attributes are bits of a u64 (cmds[]). */
+_Static_assert(__CPNS_CTL_A_MAX <= 64, "more attributes than mask bits");
 
 /* Tunable for the tests; cpnsctl needs one connection at a time. */
 unsigned int control_max_clients = 16;
@@ -416,36 +425,225 @@ static int peer_get(struct req *r, const struct nlattr **tb)
 	return ret;
 }
 
-#define A(x)	(1u << CPNS_CTL_A_##x)
+static int put_member(const struct srv_member *m, void *arg)
+{
+	struct req *r = arg;
+	struct nlmsghdr *nlh = reply_start(r);
+
+	if (!mnl_attr_put_u32_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_GROUP,
+				    m->group) ||
+	    !mnl_attr_put_strz_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_PNE_ID,
+				     m->pne_id) ||
+	    !mnl_attr_put_strz_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_GATEWAY,
+				     m->gateway) ||
+	    !mnl_attr_put_u64_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_CREATED,
+				    m->added_at))
+		return fail(r, -EMSGSIZE, 0, "member %s@%s: reply too large",
+			    m->pne_id, m->gateway);
+	return queue(r->replies, nlh);
+}
+
+/*
+ * The server's reason when it gave one (it names the argument), ours
+ * otherwise; a membership that is or is not there is the PNE's fault.
+ */
+static int member_fail(struct req *r, int err, const char *why,
+		       uint32_t group, const char *pne, const char *gw)
+{
+	int attr = err == -EEXIST || err == -ENOENT ? CPNS_CTL_A_PNE_ID : 0;
+
+	if (why[0])
+		return fail(r, err, attr, "%s", why);
+	if (err == -EEXIST)
+		return fail(r, err, attr,
+			    "PNE \"%s\" at gateway \"%s\" already is a member of group %u",
+			    pne, gw, group);
+	if (err == -ENOENT)
+		return fail(r, err, attr,
+			    "PNE \"%s\" at gateway \"%s\" is no member of group %u",
+			    pne, gw, group);
+	return fail(r, err, 0, "server: %s", strerror(-err));
+}
+
+static int member_add_del(struct req *r, const struct nlattr **tb)
+{
+	uint32_t group = mnl_attr_get_u32(tb[CPNS_CTL_A_GROUP]);
+	const char *pne = attr_str(tb[CPNS_CTL_A_PNE_ID]);
+	const char *gw = attr_str(tb[CPNS_CTL_A_GATEWAY]);
+	bool add = r->cmd == CPNS_CTL_CMD_MEMBER_ADD;
+	char why[256] = "";
+	int ret;
+
+	ret = add ? server_member_add(r->d, group, pne, gw, why, sizeof(why)) :
+		    server_member_del(r->d, group, pne, gw, why, sizeof(why));
+	if (ret)
+		return member_fail(r, ret, why, group, pne, gw);
+	log_info("control: member %s@%s of group %u %s by pid %d", pne, gw,
+		 group, add ? "added" : "deleted", r->cl->pid);
+	return 0;
+}
+
+static uint32_t group_arg(const struct nlattr **tb)
+{
+	return tb[CPNS_CTL_A_GROUP] ? mnl_attr_get_u32(tb[CPNS_CTL_A_GROUP]) :
+				      0;
+}
+
+/* A dump only: a listing's size is the server's, not one object's. */
+static int need_dump(struct req *r)
+{
+	if (r->nlh->nlmsg_flags & NLM_F_DUMP)
+		return 0;
+	return fail(r, -EINVAL, 0, "%s: a dump (NLM_F_DUMP), GROUP to filter",
+		    r->cmd == CPNS_CTL_CMD_MEMBER_GET ? "member get" :
+							"group-key get");
+}
+
+static int member_get(struct req *r, const struct nlattr **tb)
+{
+	int ret = need_dump(r);
+
+	if (ret)
+		return ret;
+	ret = server_member_foreach(r->d, group_arg(tb), put_member, r);
+	if (ret && !r->errmsg[0])
+		return fail(r, ret, 0, "server: %s", strerror(-ret));
+	return ret;
+}
+
+static int gk_rotate(struct req *r, const struct nlattr **tb)
+{
+	uint32_t group = mnl_attr_get_u32(tb[CPNS_CTL_A_GROUP]);
+	struct nlmsghdr *nlh;
+	char why[256] = "";
+	uint64_t epoch = 0;
+	int ret;
+
+	ret = server_rotate(r->d, group, &epoch, why, sizeof(why));
+	if (ret)
+		return fail(r, ret,
+			    ret == -ENOENT || ret == -EINVAL ?
+			    CPNS_CTL_A_GROUP : 0, "%s",
+			    why[0] ? why : strerror(-ret));
+	log_info("control: group %u rotated to epoch %llu by pid %d", group,
+		 (unsigned long long)epoch, r->cl->pid);
+	nlh = reply_start(r);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, group);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_EPOCH, epoch);
+	return queue(r->replies, nlh);
+}
+
+/* A key object: never its bytes (the server zeroed them anyway). */
+static int put_gk(const struct srv_gk *gk, void *arg)
+{
+	struct req *r = arg;
+	struct nlmsghdr *nlh = reply_start(r);
+
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, gk->group);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_EPOCH, gk->epoch);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_VALID_FROM, gk->valid_from);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_VALID_UNTIL, gk->valid_until);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_CREATED, gk->created);
+	return queue(r->replies, nlh);
+}
+
+static int put_delivery(const struct srv_delivery *dl, void *arg)
+{
+	struct req *r = arg;
+	struct nlmsghdr *nlh = reply_start(r);
+	bool ok;
+
+	ok = mnl_attr_put_u32_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_GROUP,
+				    dl->group) &&
+	     mnl_attr_put_u64_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_EPOCH,
+				    dl->epoch) &&
+	     mnl_attr_put_strz_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_GATEWAY,
+				     dl->gateway) &&
+	     mnl_attr_put_u8_check(nlh, CPNS_CTL_MSG_MAX, CPNS_CTL_A_DELIVERY,
+				   (uint8_t)dl->state);
+	/* The gateway's own row has no PNE (figure b step 3). */
+	if (ok && dl->pne_id[0])
+		ok = mnl_attr_put_strz_check(nlh, CPNS_CTL_MSG_MAX,
+					     CPNS_CTL_A_PNE_ID, dl->pne_id);
+	if (ok && dl->state != SRV_DLV_MISSING)
+		ok = mnl_attr_put_u16_check(nlh, CPNS_CTL_MSG_MAX,
+					    CPNS_CTL_A_STATUS, dl->status) &&
+		     mnl_attr_put_u64_check(nlh, CPNS_CTL_MSG_MAX,
+					    CPNS_CTL_A_ACKED_AT, dl->at);
+	if (!ok)
+		return fail(r, -EMSGSIZE, 0, "delivery %s@%s: reply too large",
+			    dl->pne_id, dl->gateway);
+	return queue(r->replies, nlh);
+}
+
+static int gk_get(struct req *r, const struct nlattr **tb)
+{
+	uint32_t group = group_arg(tb);
+	int ret = need_dump(r);
+
+	if (ret)
+		return ret;
+	ret = server_gk_foreach(r->d, group, put_gk, put_delivery, r);
+	if (ret == -ENOENT && group && !r->errmsg[0])
+		return fail(r, ret, CPNS_CTL_A_GROUP,
+			    "group %u has no Group Key", group);
+	if (ret && !r->errmsg[0])
+		return fail(r, ret, 0, "server: %s", strerror(-ret));
+	return ret;
+}
+
+#define A(x)	(1ull << CPNS_CTL_A_##x)
+#define GATEWAY_ONLY(why)	.role = CPNSD_GATEWAY, .only = why
+#define SERVER_ONLY(why)	.role = CPNSD_SERVER, .only = why
 
 static const struct {
 	const char *name;		/* for messages */
 	int (*fn)(struct req *r, const struct nlattr **tb);
-	const char *gateway_only;	/* why other roles refuse it */
-	uint32_t allowed, required;	/* attribute bits */
+	enum cpnsd_role role;		/* the only role that takes it ... */
+	const char *only;		/* ... and why others refuse it; NULL:
+					 * every role does */
+	uint64_t allowed, required;	/* attribute bits */
 	bool change;			/* logged at info level */
 } cmds[__CPNS_CTL_CMD_MAX] = {
 	[CPNS_CTL_CMD_PNE_ADD] = { "pne add", pne_add,
-		"only a gateway has PNEs",
+		GATEWAY_ONLY("only a gateway has PNEs"),
 		A(PNE_ID) | A(EU_KEY_FILE), A(PNE_ID) | A(EU_KEY_FILE), true },
 	[CPNS_CTL_CMD_PNE_DEL] = { "pne del", pne_del,
-		"only a gateway has PNEs", A(PNE_ID), A(PNE_ID), true },
+		GATEWAY_ONLY("only a gateway has PNEs"), A(PNE_ID), A(PNE_ID),
+		true },
 	[CPNS_CTL_CMD_PNE_REVOKE] = { "pne revoke", pne_del,
-		"only a gateway has PNEs", A(PNE_ID), A(PNE_ID), true },
+		GATEWAY_ONLY("only a gateway has PNEs"), A(PNE_ID), A(PNE_ID),
+		true },
 	[CPNS_CTL_CMD_PNE_GET] = { "pne get", pne_get,
-		"only a gateway has PNEs", A(PNE_ID), 0 },
+		GATEWAY_ONLY("only a gateway has PNEs"), A(PNE_ID), 0 },
 	[CPNS_CTL_CMD_KEYSET_GET] = { "keyset get", keyset_get,
-		"only a gateway has a key material set", 0, 0 },
-	[CPNS_CTL_CMD_DAEMON_GET] = { "daemon get", daemon_get, NULL,
-		A(STATS), 0 },
-	[CPNS_CTL_CMD_PEER_GET] = { "peer get", peer_get, NULL, 0, 0 },
+		GATEWAY_ONLY("only a gateway has a key material set"), 0, 0 },
+	[CPNS_CTL_CMD_DAEMON_GET] = { "daemon get", daemon_get,
+		.allowed = A(STATS) },
+	[CPNS_CTL_CMD_PEER_GET] = { "peer get", peer_get },
+	[CPNS_CTL_CMD_MEMBER_ADD] = { "member add", member_add_del,
+		SERVER_ONLY("only a CPNS Server has members"),
+		A(GROUP) | A(PNE_ID) | A(GATEWAY),
+		A(GROUP) | A(PNE_ID) | A(GATEWAY), true },
+	[CPNS_CTL_CMD_MEMBER_DEL] = { "member del", member_add_del,
+		SERVER_ONLY("only a CPNS Server has members"),
+		A(GROUP) | A(PNE_ID) | A(GATEWAY),
+		A(GROUP) | A(PNE_ID) | A(GATEWAY), true },
+	[CPNS_CTL_CMD_MEMBER_GET] = { "member get", member_get,
+		SERVER_ONLY("only a CPNS Server has members"), A(GROUP), 0 },
+	[CPNS_CTL_CMD_GK_ROTATE] = { "group-key rotate", gk_rotate,
+		SERVER_ONLY("only a CPNS Server issues Group Keys"), A(GROUP),
+		A(GROUP), true },
+	[CPNS_CTL_CMD_GK_GET] = { "group-key get", gk_get,
+		SERVER_ONLY("only a CPNS Server issues Group Keys"), A(GROUP),
+		0 },
 };
 
 /*
  * Strictly: every attribute one the command takes, well-formed, once;
  * strings without an inner NUL and printable; nothing after the last.
  */
-static int parse_attrs(struct req *r, uint32_t allowed,
+static int parse_attrs(struct req *r, uint64_t allowed,
 		       const struct nlattr **tb)
 {
 	size_t hdr = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr));
@@ -460,7 +658,7 @@ static int parse_attrs(struct req *r, uint32_t allowed,
 	     len -= (int)MNL_ALIGN(a->nla_len), a = mnl_attr_next(a)) {
 		t = mnl_attr_get_type(a);
 		plen = mnl_attr_get_payload_len(a);
-		if (t >= __CPNS_CTL_A_MAX || !(allowed & (1u << t)))
+		if (t >= __CPNS_CTL_A_MAX || !(allowed & (1ull << t)))
 			return fail(r, -EINVAL, t, "%s: unexpected attribute %d",
 				    cmds[r->cmd].name, t);
 		p = &cpns_ctl_policy.attrs[t];
@@ -491,6 +689,14 @@ static int parse_attrs(struct req *r, uint32_t allowed,
 			return fail(r, -EINVAL, t,
 				    "PNE id \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
 				    mnl_attr_get_str(a), CPNS_CTL_PNE_ID_MAX);
+		/* A certificate CN as the server names gateways (srvstore.h). */
+		if (t == CPNS_CTL_A_GATEWAY && !pne_id_ok(mnl_attr_get_str(a)))
+			return fail(r, -EINVAL, t,
+				    "gateway \"%s\": 1 to %d of A-Z a-z 0-9 . _ : -",
+				    mnl_attr_get_str(a), CPNS_CTL_PNE_ID_MAX);
+		if (t == CPNS_CTL_A_GROUP && !mnl_attr_get_u32(a))
+			return fail(r, -EINVAL, t,
+				    "attribute \"group\": 0 is no Service Group (1 to 4294967295)");
 		tb[t] = a;
 	}
 	if (len)
@@ -506,7 +712,7 @@ static void handle(struct client *cl, size_t n)
 	struct control *ctl = cl->ctl;
 	struct req r = { .cl = cl, .d = ctl->d };
 	const struct genlmsghdr *genl;
-	uint32_t missing;
+	uint64_t missing;
 	int ret, t;
 
 	if (n < sizeof(struct nlmsghdr)) {
@@ -550,12 +756,13 @@ static void handle(struct client *cl, size_t n)
 		goto out;
 	}
 	r.known = true;
-	if (cmds[r.cmd].gateway_only && ctl->d->role != CPNSD_GATEWAY) {
+	if (cmds[r.cmd].only && ctl->d->role != cmds[r.cmd].role) {
 		ret = fail(&r, -EOPNOTSUPP, 0, "%s (this cpnsd is a %s)",
-			   cmds[r.cmd].gateway_only, role_name(ctl->d->role));
+			   cmds[r.cmd].only, role_name(ctl->d->role));
 		goto out;
 	}
-	if (cmds[r.cmd].gateway_only && !ctl->d->store) {
+	if (cmds[r.cmd].only && cmds[r.cmd].role == CPNSD_GATEWAY &&
+	    !ctl->d->store) {
 		ret = fail(&r, -EAGAIN, 0, "the gateway's store is not open");
 		goto out;
 	}
@@ -565,9 +772,9 @@ static void handle(struct client *cl, size_t n)
 	missing = cmds[r.cmd].required;
 	for (t = 0; t < __CPNS_CTL_A_MAX; t++)
 		if (tb[t])
-			missing &= ~(1u << t);
+			missing &= ~(1ull << t);
 	if (missing) {
-		t = __builtin_ctz(missing);
+		t = __builtin_ctzll(missing);
 		ret = fail(&r, -EINVAL, t, "%s: attribute \"%s\" missing",
 			   cmds[r.cmd].name, cpns_ctl_policy.attrs[t].name);
 		goto out;

@@ -359,29 +359,47 @@ int nl_key_install_wrapped(struct nl_link *l, uint32_t group, uint64_t epoch,
 static int group_epoch_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CPNS_A_GROUP_MAX + 1] = { NULL };
-	uint64_t *epoch = data;
+	uint64_t *epochs = data;
 	char why[128];
 
 	if (cpns_nl_parse(nlh, &cpns_nl_group_policy, tb, why,
 			  sizeof(why)) < 0)
 		return MNL_CB_ERROR;
 	if (tb[CPNS_A_GROUP_CURRENT_EPOCH])
-		*epoch = mnl_attr_get_u64(tb[CPNS_A_GROUP_CURRENT_EPOCH]);
+		epochs[0] = mnl_attr_get_u64(tb[CPNS_A_GROUP_CURRENT_EPOCH]);
+	if (tb[CPNS_A_GROUP_PREVIOUS_EPOCH])
+		epochs[1] = mnl_attr_get_u64(tb[CPNS_A_GROUP_PREVIOUS_EPOCH]);
 	return MNL_CB_OK;
 }
 
-int nl_key_current(struct nl_link *l, uint32_t group, uint64_t *epoch)
+int nl_group_epochs(struct nl_link *l, uint32_t group, uint64_t *current,
+		    uint64_t *previous)
 {
+	uint64_t e[2] = { 0, 0 };
 	struct nlmsghdr *req;
 	int ret;
 
-	*epoch = 0;
+	*current = 0;
+	if (previous)
+		*previous = 0;
 	if (!l || !l->up)
 		return -ENOENT;
 	req = cpns_nl_request(&l->req, CPNS_CMD_GROUP_GET, 0);
 	mnl_attr_put_u32(req, CPNS_A_GROUP_ID, group);
-	ret = talk(l, req, group_epoch_cb, epoch, NULL, 0);
-	return ret == -ENOENT ? 0 : ret;
+	ret = talk(l, req, group_epoch_cb, e, NULL, 0);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	*current = e[0];
+	if (previous)
+		*previous = e[1];
+	return 0;
+}
+
+int nl_key_current(struct nl_link *l, uint32_t group, uint64_t *epoch)
+{
+	return nl_group_epochs(l, group, epoch, NULL);
 }
 
 int nl_key_del(struct nl_link *l, uint32_t group, uint64_t epoch, char *err,

@@ -50,6 +50,9 @@ int nl_key_install_wrapped(struct nl_link *l, uint32_t group, uint64_t epoch,
 			   size_t len);
 /* The group's current epoch, 0 when it has no key or does not exist. */
 int nl_key_current(struct nl_link *l, uint32_t group, uint64_t *epoch);
+/* The same and the previous epoch (0: none). */
+int nl_group_epochs(struct nl_link *l, uint32_t group, uint64_t *current,
+		    uint64_t *previous);
 int nl_key_del(struct nl_link *l, uint32_t group, uint64_t epoch, char *err,
 	       size_t len);
 

@@ -47,7 +47,9 @@ struct pne_group {
 	uint32_t group;
 	uint64_t acked;		/* epoch we answered for on this session */
 	uint64_t excluded;	/* epoch from which we are not a member */
-	uint64_t not_member;	/* epoch the module said we are not in */
+	/* The last notification the module said we are not in: a join
+	 * brings the same epoch again with another cover (and signature). */
+	uint8_t not_member_sig[CPNS_SIG_LEN];
 	struct timespec next_pull;
 	unsigned int pull_ms;
 };
@@ -187,12 +189,12 @@ static void pneb_step8_install(struct pne *p, const struct cpns_gk_view *v,
 			  group, (unsigned long long)epoch, via);
 		return;
 	}
-	if (g->not_member == epoch)
+	if (!memcmp(g->not_member_sig, v->blob + v->len, CPNS_SIG_LEN))
 		return;		/* the module told us; stay quiet */
 	ret = nl_key_install_wrapped(p->d->nl, group, epoch, v->blob, v->len,
 				     err, sizeof(err));
 	if (ret == -ENOKEY && strstr(err, "not covered")) {
-		g->not_member = epoch;
+		memcpy(g->not_member_sig, v->blob + v->len, CPNS_SIG_LEN);
 		log_info("group %u epoch %llu: not a member (the module found our slot outside the cover)",
 			 group, (unsigned long long)epoch);
 		return;
@@ -232,25 +234,30 @@ static void receive(struct pne *p, const struct cpns_msg *m, const char *via)
 	pneb_step8_install(p, &v, current, via);
 }
 
-/* The gateway says we left @group: its keys go now. */
+/*
+ * The gateway says we left @group: its keys go now, the previous one too
+ * (it would open the old epoch's traffic for the rest of its grace).
+ */
 static void excluded(struct pne *p, const struct cpns_msg *m)
 {
 	struct pne_group *g = group_get(p, m->group);
-	uint64_t cur = 0;
+	uint64_t e[2] = { 0, 0 };
 	char err[320];
+	int i;
 
 	if (g)
 		g->excluded = m->epoch;
 	log_info("group %u: excluded by the gateway from epoch %llu; deleting its keys",
 		 m->group, (unsigned long long)m->epoch);
-	/* The current key, then the previous one that became current. */
-	while (!nl_key_current(p->d->nl, m->group, &cur) && cur &&
-	       cur < m->epoch) {
-		if (nl_key_del(p->d->nl, m->group, cur, err, sizeof(err))) {
+	if (nl_group_epochs(p->d->nl, m->group, &e[0], &e[1]))
+		return;
+	for (i = 0; i < 2; i++) {
+		if (!e[i] || e[i] >= m->epoch)
+			continue;
+		if (nl_key_del(p->d->nl, m->group, e[i], err, sizeof(err)) &&
+		    !strstr(err, "No such"))
 			log_warn("group %u epoch %llu: deleting: %s", m->group,
-				 (unsigned long long)cur, err);
-			break;
-		}
+				 (unsigned long long)e[i], err);
 	}
 }
 

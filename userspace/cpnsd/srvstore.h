@@ -101,7 +101,11 @@ int srvstore_member_foreach(struct srvstore *st, uint32_t group,
 			    void *arg);
 /*
  * The gateways that have, or had at @group's current epoch, members of
- * @group, ascending; the same rules for @fn.
+ * @group, ascending; the same rules for @fn.  A gateway whose last member
+ * left while epoch e was current stays listed while e or the next epoch
+ * is current: it gets the epoch that excludes the member, whether asked
+ * before or after srvstore_gk_put, and that epoch's delivery report
+ * shows its answer.
  */
 int srvstore_group_gateways(struct srvstore *st, uint32_t group,
 			    int (*fn)(const char *gateway, void *arg),
@@ -111,11 +115,12 @@ int srvstore_group_gateways(struct srvstore *st, uint32_t group,
  * Issue @gk: its epoch must be above every epoch @group ever had
  * (-ESTALE otherwise, even after older keys were wiped), so an epoch is
  * never issued twice with different keys.  Keys older than the previous
- * epoch are deleted (overwritten) in the same transaction.
+ * epoch are deleted (overwritten) in the same transaction.  -EINVAL for
+ * group 0 or an epoch outside 1..2^63-1 (SQLite's integers are signed).
  */
 int srvstore_gk_put(struct srvstore *st, const struct srv_gk *gk,
 		    char *err, size_t len);
-/* The current (highest) key of @group, or -ENOENT. */
+/* The current (highest) key of @group, or -ENOENT; wipe @gk after use. */
 int srvstore_gk_current(struct srvstore *st, uint32_t group,
 			struct srv_gk *gk);
 /* Highest epoch @group ever had; 0 when none. */
@@ -130,7 +135,9 @@ int srvstore_gk_foreach(struct srvstore *st,
  * A gateway's answer for @epoch of @group: its own (pne_id "" or NULL)
  * or one of its PNEs'.  A later answer for the same PNE replaces the
  * earlier one; answers for an epoch that is not the current key's are
- * kept only while that key is (they go with it).
+ * kept only while that key is (they go with it).  -ENOENT for an epoch
+ * never issued, -ESTALE for one whose key was deleted.  Answers of PNEs
+ * that are not members are kept but not reported.
  */
 int srvstore_ack_put(struct srvstore *st, uint32_t group, uint64_t epoch,
 		     const char *gateway, const char *pne_id,
@@ -138,7 +145,8 @@ int srvstore_ack_put(struct srvstore *st, uint32_t group, uint64_t epoch,
 /*
  * The delivery report of @epoch of @group: for each gateway with members
  * (srvstore_group_gateways order), its own row, then one row per member
- * PNE in id order, answered or not; the same rules for @fn.
+ * PNE in id order, answered or not; the same rules for @fn.  ACKED is
+ * status CPNS_ST_OK.  -ENOENT or -ESTALE as srvstore_ack_put.
  */
 int srvstore_delivery_foreach(struct srvstore *st, uint32_t group,
 			      uint64_t epoch,

@@ -7,18 +7,17 @@
  * handing one slot to two PNEs.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include "keytree.h"
+#include "sqlfile.h"
 #include "store.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -130,11 +129,93 @@ static const char schema_v1[] =
 "BEGIN SELECT RAISE(ABORT, 'the signing key is never deleted'); END;\n";
 
 /*
+ * Version 2: figure b.  gks holds each group's current Group Key as the
+ * CPNS Server sent it (one row a group: an older key is of no use to the
+ * gateway, and replacing the row overwrites it); gk_members the group's
+ * members at this gateway; gk_excluded the PNEs that left a group, with
+ * the epoch that excluded them, until they are members again; gk_acks
+ * which PNEs installed the current epoch.  A key is 32 bytes; an epoch
+ * only grows and keeps its key; a PNE is a member or excluded, never
+ * both; only the current epoch is acknowledged, and a new epoch drops
+ * the old one's acknowledgements.
+ */
+#define ID_OK(col) \
+	"length(" col ") BETWEEN 1 AND 64 AND " col \
+	" NOT GLOB '*[^A-Za-z0-9._:-]*'"
+
+static const char schema_v2[] =
+"CREATE TABLE gks (\n"
+"	group_id    INTEGER PRIMARY KEY\n"
+"			CHECK (group_id BETWEEN 1 AND 4294967295),\n"
+"	epoch       INTEGER NOT NULL CHECK (epoch >= 1),\n"
+"	key         BLOB NOT NULL CHECK (typeof(key) = 'blob'\n"
+"			AND length(key) = 32),\n"
+"	valid_from  INTEGER NOT NULL,\n"
+"	valid_until INTEGER NOT NULL\n"
+");\n"
+"CREATE TRIGGER gks_update BEFORE UPDATE ON gks\n"
+"WHEN NEW.group_id IS NOT OLD.group_id OR NEW.epoch < OLD.epoch\n"
+"	OR (NEW.epoch = OLD.epoch AND (NEW.key IS NOT OLD.key\n"
+"		OR NEW.valid_from IS NOT OLD.valid_from\n"
+"		OR NEW.valid_until IS NOT OLD.valid_until))\n"
+"BEGIN SELECT RAISE(ABORT, 'a group''s epoch only grows, and an epoch keeps its key'); END;\n"
+"CREATE TRIGGER gks_delete BEFORE DELETE ON gks\n"
+"BEGIN SELECT RAISE(ABORT, 'a group''s key is replaced, never deleted'); END;\n"
+"CREATE TRIGGER gks_new_epoch AFTER UPDATE OF epoch ON gks\n"
+"WHEN NEW.epoch > OLD.epoch\n"
+"BEGIN DELETE FROM gk_acks WHERE group_id = NEW.group_id\n"
+"	AND epoch < NEW.epoch; END;\n"
+"CREATE TABLE gk_members (\n"
+"	group_id INTEGER NOT NULL REFERENCES gks (group_id),\n"
+"	pne_id   TEXT NOT NULL CHECK (" ID_OK("pne_id") "),\n"
+"	PRIMARY KEY (group_id, pne_id)\n"
+") WITHOUT ROWID;\n"
+"CREATE TABLE gk_excluded (\n"
+"	pne_id   TEXT NOT NULL CHECK (" ID_OK("pne_id") "),\n"
+"	group_id INTEGER NOT NULL REFERENCES gks (group_id),\n"
+"	epoch    INTEGER NOT NULL CHECK (epoch >= 1),\n"
+"	PRIMARY KEY (pne_id, group_id)\n"
+") WITHOUT ROWID;\n"
+/* Leaving a group is an exclusion at its current epoch; joining ends it. */
+"CREATE TRIGGER gk_members_leave AFTER DELETE ON gk_members\n"
+"BEGIN INSERT INTO gk_excluded (pne_id, group_id, epoch)\n"
+"	VALUES (OLD.pne_id, OLD.group_id,\n"
+"		(SELECT epoch FROM gks WHERE group_id = OLD.group_id))\n"
+"	ON CONFLICT (pne_id, group_id) DO UPDATE SET epoch = excluded.epoch;\n"
+"END;\n"
+"CREATE TRIGGER gk_members_join AFTER INSERT ON gk_members\n"
+"BEGIN DELETE FROM gk_excluded WHERE pne_id = NEW.pne_id\n"
+"	AND group_id = NEW.group_id; END;\n"
+"CREATE TRIGGER gk_members_update BEFORE UPDATE ON gk_members\n"
+"BEGIN SELECT RAISE(ABORT, 'a member joins or leaves, it is not renamed'); END;\n"
+"CREATE TRIGGER gk_excluded_insert BEFORE INSERT ON gk_excluded\n"
+"WHEN EXISTS (SELECT 1 FROM gk_members WHERE group_id = NEW.group_id\n"
+"	AND pne_id = NEW.pne_id)\n"
+"	OR NEW.epoch IS NOT (SELECT epoch FROM gks WHERE group_id = NEW.group_id)\n"
+"BEGIN SELECT RAISE(ABORT, 'a PNE is excluded by its group''s current epoch, and is not a member'); END;\n"
+"CREATE TRIGGER gk_excluded_update BEFORE UPDATE ON gk_excluded\n"
+"WHEN NEW.pne_id IS NOT OLD.pne_id OR NEW.group_id IS NOT OLD.group_id\n"
+"	OR NEW.epoch IS NOT (SELECT epoch FROM gks WHERE group_id = NEW.group_id)\n"
+"BEGIN SELECT RAISE(ABORT, 'a PNE is excluded by its group''s current epoch'); END;\n"
+"CREATE TABLE gk_acks (\n"
+"	group_id INTEGER NOT NULL REFERENCES gks (group_id),\n"
+"	epoch    INTEGER NOT NULL,\n"
+"	pne_id   TEXT NOT NULL CHECK (" ID_OK("pne_id") "),\n"
+"	PRIMARY KEY (group_id, epoch, pne_id)\n"
+") WITHOUT ROWID;\n"
+"CREATE TRIGGER gk_acks_insert BEFORE INSERT ON gk_acks\n"
+"WHEN NEW.epoch IS NOT (SELECT epoch FROM gks WHERE group_id = NEW.group_id)\n"
+"BEGIN SELECT RAISE(ABORT, 'only the current epoch is acknowledged'); END;\n"
+"CREATE TRIGGER gk_acks_update BEFORE UPDATE ON gk_acks\n"
+"BEGIN SELECT RAISE(ABORT, 'an acknowledgement is not changed'); END;\n";
+
+/*
  * migrations[v] takes the schema from version v to v + 1, in one
  * transaction of its own with the user_version update.  Append only.
  */
 static const char *const migrations[] = {
 	schema_v1,
+	schema_v2,
 };
 
 #define STORE_SCHEMA_VERSION	((int)ARRAY_SIZE(migrations))
@@ -158,10 +239,23 @@ enum {
 	Q_SLOT_INS,
 	Q_SLOT_REVOKE,
 	Q_SLOT_COUNT,
+	Q_GK_GET,
+	Q_GK_ALL,
+	Q_GK_INS,
+	Q_GK_NEW,
+	Q_GK_LEAVE,
+	Q_GK_JOIN,
+	Q_GK_MEMBERS,
+	Q_GK_IS_MEMBER,
+	Q_GK_EXCLUDED,
+	Q_GK_ACK,
+	Q_GK_ACKED,
+	Q_GK_ACKS,
 	__Q_MAX
 };
 
 #define PNE_COLS "id, eu_key_file, state, set_id, slot, assigned_at"
+#define GK_COLS "group_id, epoch, key, valid_from, valid_until"
 
 static const char *const queries[__Q_MAX] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -191,6 +285,31 @@ static const char *const queries[__Q_MAX] = {
 			  "WHERE set_id = ?1 AND slot = ?2",
 	[Q_SLOT_COUNT] = "SELECT state, count(*) FROM slots "
 			 "WHERE set_id = ?1 GROUP BY state",
+	[Q_GK_GET] = "SELECT " GK_COLS " FROM gks WHERE group_id = ?1",
+	[Q_GK_ALL] = "SELECT " GK_COLS " FROM gks ORDER BY group_id",
+	[Q_GK_INS] = "INSERT INTO gks (" GK_COLS ") "
+		     "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_GK_NEW] = "UPDATE gks SET epoch = ?2, key = ?3, valid_from = ?4, "
+		     "valid_until = ?5 WHERE group_id = ?1",
+	/* ?2: the new members as a JSON array of ids (no quoting needed). */
+	[Q_GK_LEAVE] = "DELETE FROM gk_members WHERE group_id = ?1 AND "
+		       "pne_id NOT IN (SELECT value FROM json_each(?2))",
+	[Q_GK_JOIN] = "INSERT INTO gk_members (group_id, pne_id) "
+		      "SELECT ?1, value FROM json_each(?2) WHERE true "
+		      "ON CONFLICT (group_id, pne_id) DO NOTHING",
+	[Q_GK_MEMBERS] = "SELECT pne_id FROM gk_members WHERE group_id = ?1 "
+			 "ORDER BY pne_id",
+	[Q_GK_IS_MEMBER] = "SELECT 1 FROM gk_members "
+			   "WHERE group_id = ?1 AND pne_id = ?2",
+	[Q_GK_EXCLUDED] = "SELECT group_id, epoch FROM gk_excluded "
+			  "WHERE pne_id = ?1 ORDER BY group_id",
+	[Q_GK_ACK] = "INSERT INTO gk_acks (group_id, epoch, pne_id) "
+		     "VALUES (?1, ?2, ?3) "
+		     "ON CONFLICT (group_id, epoch, pne_id) DO NOTHING",
+	[Q_GK_ACKED] = "SELECT 1 FROM gk_acks "
+		       "WHERE group_id = ?1 AND epoch = ?2 AND pne_id = ?3",
+	[Q_GK_ACKS] = "SELECT pne_id FROM gk_acks "
+		      "WHERE group_id = ?1 AND epoch = ?2 ORDER BY pne_id",
 };
 
 struct store {
@@ -227,54 +346,16 @@ fail(struct store *st, char *err, size_t len, int ret, const char *fmt, ...)
 	return ret;
 }
 
-/*
- * SQLITE_FULL (disk full) is -EIO, not -ENOSPC: to store_pne_assign's
- * caller -ENOSPC means "the set is full, start a new one".
- */
-static int sql_errno(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return -EBUSY;
-	case SQLITE_NOMEM:
-		return -ENOMEM;
-	case SQLITE_READONLY:
-		return -EROFS;
-	case SQLITE_PERM:
-	case SQLITE_AUTH:
-		return -EACCES;
-	default:
-		return -EIO;
-	}
-}
-
 static int sql_fail(struct store *st, char *err, size_t len, int rc,
 		    const char *what)
 {
-	return fail(st, err, len, sql_errno(rc), "%s: %s: %s", st->path, what,
-		    sqlite3_errmsg(st->db));
-}
-
-/* Leaves the statement ready for its next use, with no value bound. */
-static void done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-/* Runs a statement that returns no row. */
-static int run(sqlite3_stmt *s)
-{
-	int rc = sqlite3_step(s);
-
-	done(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	return fail(st, err, len, sqlfile_errno(rc), "%s: %s: %s", st->path,
+		    what, sqlite3_errmsg(st->db));
 }
 
 static int tx_begin(struct store *st, char *err, size_t len, const char *what)
 {
-	int rc = run(st->q[Q_BEGIN]);
+	int rc = sqlfile_run(st->q[Q_BEGIN]);
 
 	return rc ? sql_fail(st, err, len, rc, what) : 0;
 }
@@ -283,13 +364,13 @@ static void tx_rollback(struct store *st)
 {
 	/* A failed COMMIT may already have rolled back. */
 	if (!sqlite3_get_autocommit(st->db))
-		run(st->q[Q_ROLLBACK]);
+		sqlfile_run(st->q[Q_ROLLBACK]);
 }
 
 /* Returns once the transaction is on disk (synchronous=FULL). */
 static int tx_commit(struct store *st, char *err, size_t len, const char *what)
 {
-	int rc = run(st->q[Q_COMMIT]);
+	int rc = sqlfile_run(st->q[Q_COMMIT]);
 
 	if (!rc)
 		return 0;
@@ -311,212 +392,11 @@ static int tx_end(struct store *st, int ret, char *err, size_t len,
 
 /* ---- opening ---- */
 
-static int check_file(const char *path, const struct stat *sb, char *err,
-		      size_t len)
-{
-	if (!S_ISREG(sb->st_mode))
-		return fail(NULL, err, len, -EINVAL,
-			    "%s: not a regular file", path);
-	if (sb->st_uid != geteuid())
-		return fail(NULL, err, len, -EPERM,
-			    "%s: owned by uid %u, not by us (uid %u)", path,
-			    (unsigned int)sb->st_uid, (unsigned int)geteuid());
-	if (sb->st_mode & 077)
-		return fail(NULL, err, len, -EPERM,
-			    "%s: mode %04o lets group or others in; want 0600",
-			    path, (unsigned int)(sb->st_mode & 07777));
-	return 0;
-}
-
-/*
- * Creates the database file 0600 whatever the umask, or checks the one
- * there, and its WAL and shared-memory files if present: they hold the
- * same secrets.  @sb gets the database file's identity.
- */
-static int open_file(const char *path, struct stat *sb, char *err, size_t len)
-{
-	static const char *const sfx[] = { "-wal", "-shm" };
-	char side[STORE_PATH_MAX + 8];
-	int fd, ret;
-	size_t i;
-
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd >= 0 && fchmod(fd, 0600)) {
-		ret = -errno;
-		close(fd);
-		return fail(NULL, err, len, ret, "%s: chmod 0600: %s", path,
-			    strerror(-ret));
-	}
-	if (fd < 0 && errno == EEXIST)
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		return fail(NULL, err, len, ret, "%s: %s", path,
-			    ret == -ELOOP ? "a symbolic link: refused" :
-			    strerror(-ret));
-	}
-	ret = fstat(fd, sb) ? -errno : 0;
-	close(fd);
-	if (ret)
-		return fail(NULL, err, len, ret, "%s: %s", path,
-			    strerror(-ret));
-	ret = check_file(path, sb, err, len);
-	for (i = 0; !ret && i < ARRAY_SIZE(sfx); i++) {
-		struct stat ss;
-
-		snprintf(side, sizeof(side), "%s%s", path, sfx[i]);
-		if (lstat(side, &ss))
-			continue;
-		ret = check_file(side, &ss, err, len);
-	}
-	return ret;
-}
-
-static int pragma_int(struct store *st, const char *sql, int64_t *val)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*val = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_DONE) {
-		rc = SQLITE_MISMATCH;
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-static int pragma_text_is(struct store *st, const char *sql, const char *want)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-	if (rc)
-		return rc;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rc = strcmp((const char *)sqlite3_column_text(s, 0), want) ?
-			SQLITE_MISMATCH : SQLITE_OK;
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/*
- * synchronous=FULL: in WAL mode NORMAL skips the WAL's fsync at commit,
- * so a power cut could lose a transaction already acknowledged to a PNE.
- * secure_delete: a retired master secret or a deleted row is overwritten
- * with zeros in the file instead of lingering on a free page.
- */
-static int configure(struct store *st, char *err, size_t len)
-{
-	static const char *const pragmas[] = {
-		"PRAGMA foreign_keys = ON",
-		"PRAGMA synchronous = FULL",
-		"PRAGMA secure_delete = ON",
-		"PRAGMA trusted_schema = OFF",
-	};
-	int64_t v = 0;
-	size_t i;
-	int rc;
-
-	sqlite3_extended_result_codes(st->db, 1);
-	rc = sqlite3_busy_timeout(st->db, 5000);
-	if (rc)
-		return sql_fail(st, err, len, rc, "busy_timeout");
-	for (i = 0; i < ARRAY_SIZE(pragmas); i++) {
-		rc = sqlite3_exec(st->db, pragmas[i], NULL, NULL, NULL);
-		if (rc)
-			return sql_fail(st, err, len, rc, pragmas[i]);
-	}
-	rc = pragma_text_is(st, "PRAGMA journal_mode = WAL", "wal");
-	if (rc)
-		return rc == SQLITE_MISMATCH ?
-			fail(st, err, len, -EIO,
-			     "%s: cannot switch to WAL journaling", st->path) :
-			sql_fail(st, err, len, rc, "journal_mode");
-	/* An SQLite built without foreign keys would ignore the pragma. */
-	rc = pragma_int(st, "PRAGMA foreign_keys", &v);
-	if (rc || v != 1)
-		return fail(st, err, len, -EIO,
-			    "%s: this SQLite does not enforce foreign keys",
-			    st->path);
-	return 0;
-}
-
-static int migrate_one(struct store *st, bool *again, char *err, size_t len)
-{
-	int64_t ver = 0, app = 0, objs = 0;
-	char sql[64];
-	int rc, ret;
-
-	*again = false;
-	ret = tx_begin(st, err, len, "schema migration");
-	if (ret)
-		return ret;
-	/* Read under the write lock: two openers never migrate twice. */
-	rc = pragma_int(st, "PRAGMA user_version", &ver);
-	if (!rc)
-		rc = pragma_int(st, "PRAGMA application_id", &app);
-	if (!rc)
-		rc = pragma_int(st, "SELECT count(*) FROM sqlite_schema", &objs);
-	if (rc) {
-		ret = sql_fail(st, err, len, rc, "reading the schema version");
-		goto out;
-	}
-	if (ver > STORE_SCHEMA_VERSION) {
-		ret = fail(st, err, len, -ENOTSUP,
-			   "%s: schema version %lld is newer than this cpnsd knows (%d): refusing to downgrade",
-			   st->path, (long long)ver, STORE_SCHEMA_VERSION);
-		goto out;
-	}
-	if (ver < 0 || (ver ? app != STORE_APP_ID : app || objs)) {
-		ret = fail(st, err, len, -EINVAL,
-			   "%s: not a cpnsd database (application_id %#llx, user_version %lld)",
-			   st->path, (unsigned long long)app, (long long)ver);
-		goto out;
-	}
-	if (ver == STORE_SCHEMA_VERSION)
-		goto out;
-	rc = sqlite3_exec(st->db, migrations[ver], NULL, NULL, NULL);
-	if (!rc) {
-		/* PRAGMA takes no parameter; ver is our own integer. */
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
-			 (int)ver + 1);
-		rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	}
-	if (rc) {
-		snprintf(sql, sizeof(sql), "migration to schema version %d",
-			 (int)ver + 1);
-		ret = sql_fail(st, err, len, rc, sql);
-		goto out;
-	}
-	*again = true;
-out:
-	return tx_end(st, ret, err, len, "schema migration");
-}
-
-static int migrate(struct store *st, char *err, size_t len)
-{
-	bool again = true;
-	int ret = 0;
-
-	while (!ret && again)
-		ret = migrate_one(st, &again, err, len);
-	return ret;
-}
-
-static int prepare(struct store *st, int from, int to, char *err, size_t len)
+static int prepare(struct store *st, char *err, size_t len)
 {
 	int rc, i;
 
-	for (i = from; i < to; i++) {
+	for (i = 0; i < __Q_MAX; i++) {
 		rc = sqlite3_prepare_v3(st->db, queries[i], -1,
 					SQLITE_PREPARE_PERSISTENT, &st->q[i],
 					NULL);
@@ -528,44 +408,24 @@ static int prepare(struct store *st, int from, int to, char *err, size_t len)
 
 int store_open(const char *path, struct store **out, char *err, size_t len)
 {
-	struct stat before, after;
+	static const struct sqlfile_schema schema = {
+		.app_id = STORE_APP_ID,
+		.what = "cpnsd database",
+		.migrations = migrations,
+		.n_migrations = STORE_SCHEMA_VERSION,
+	};
 	struct store *st;
-	int rc, ret;
+	int ret;
 
 	*out = NULL;
-	if (!path || !*path || strlen(path) >= STORE_PATH_MAX)
-		return fail(NULL, err, len, -EINVAL,
-			    "database path empty or too long");
-	ret = open_file(path, &before, err, len);
-	if (ret)
-		return ret;
 	st = calloc(1, sizeof(*st));
 	if (!st)
-		return fail(NULL, err, len, -ENOMEM, "%s: out of memory",
-			    path);
+		return fail(NULL, err, len, -ENOMEM, "out of memory");
+	ret = sqlfile_open(path, &schema, &st->db, err, len);
+	if (ret)
+		goto fail;
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	rc = sqlite3_open_v2(path, &st->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc) {
-		ret = st->db ? sql_fail(st, err, len, rc, "open") :
-			fail(st, err, len, -ENOMEM, "%s: out of memory", path);
-		goto fail;
-	}
-	/* The file we checked must be the one SQLite opened. */
-	if (stat(path, &after) || after.st_dev != before.st_dev ||
-	    after.st_ino != before.st_ino) {
-		ret = fail(st, err, len, -EAGAIN,
-			   "%s: replaced while being opened", path);
-		goto fail;
-	}
-	/* The transaction statements first: migrations use them. */
-	ret = configure(st, err, len);
-	if (!ret)
-		ret = prepare(st, Q_BEGIN, Q_ROLLBACK + 1, err, len);
-	if (!ret)
-		ret = migrate(st, err, len);
-	if (!ret)
-		ret = prepare(st, Q_ROLLBACK + 1, __Q_MAX, err, len);
+	ret = prepare(st, err, len);
 	if (ret)
 		goto fail;
 	*out = st;
@@ -626,7 +486,7 @@ static int kms_current(struct store *st, struct kms_row *row,
 		memcpy(master, sqlite3_column_blob(s, 3), CPNS_MASTER_LEN);
 	}
 out:
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -644,8 +504,8 @@ int store_kms_get(struct store *st, struct store_kms *kms)
 }
 
 /*
- * The master is bound SQLITE_STATIC and unbound (done()) before we
- * return: SQLite then makes no heap copy of the binding, which it would
+ * The master is bound SQLITE_STATIC and unbound (sqlfile_done()) before
+ * we return: SQLite then makes no heap copy of the binding, which it would
  * free without wiping.  Its page cache still holds the row, as it holds
  * every row; the caller wipes @kms.
  */
@@ -675,18 +535,18 @@ int store_kms_put(struct store *st, const struct store_kms *kms, char *err,
 		goto out;
 	}
 	ret = 0;
-	rc = run(st->q[Q_PNE_RESET]);
+	rc = sqlfile_run(st->q[Q_PNE_RESET]);
 	if (!rc) {
 		sqlite3_bind_int64(s, 1, kms->set_id);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)kms->gateway_id);
 		sqlite3_bind_int(s, 3, (int)kms->height);
 		sqlite3_bind_blob(s, 4, kms->master, CPNS_MASTER_LEN,
 				  SQLITE_STATIC);
-		rc = run(s);
+		rc = sqlfile_run(s);
 	}
 	if (!rc) {
 		sqlite3_bind_int64(st->q[Q_KMS_RETIRE], 1, kms->set_id);
-		rc = run(st->q[Q_KMS_RETIRE]);
+		rc = sqlfile_run(st->q[Q_KMS_RETIRE]);
 	}
 	if (rc)
 		ret = sql_fail(st, err, len, rc, "storing a key material set");
@@ -720,7 +580,7 @@ int store_signkey_get(struct store *st, uint8_t sk[32])
 			   st->path);
 	else
 		memcpy(sk, sqlite3_column_blob(s, 0), 32);
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -731,7 +591,7 @@ int store_signkey_put(struct store *st, const uint8_t sk[32])
 	int rc;
 
 	sqlite3_bind_blob(s, 1, sk, 32, SQLITE_STATIC);
-	rc = run(s);
+	rc = sqlfile_run(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return fail(st, NULL, 0, -EEXIST,
 			    "%s: a signing key is already stored", st->path);
@@ -795,7 +655,7 @@ static int pne_lookup(struct store *st, const char *id, struct store_pne *p,
 		ret = fail(st, err, len, -ENOENT, "PNE %s: unknown", id);
 	else
 		ret = sql_fail(st, err, len, rc, "reading a PNE");
-	done(s);
+	sqlfile_done(s);
 	return ret;
 }
 
@@ -823,7 +683,7 @@ int store_pne_foreach(struct store *st,
 	}
 	if (!ret && rc != SQLITE_DONE)
 		ret = sql_fail(st, NULL, 0, rc, "listing the PNEs");
-	done(s);
+	sqlfile_done(s);
 	free(p);
 	return ret;
 }
@@ -845,12 +705,12 @@ int store_pne_add(struct store *st, const char *id, const char *eu_key_file,
 			    id, STORE_PATH_MAX);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, eu_key_file, -1, SQLITE_STATIC);
-	rc = run(s);
+	rc = sqlfile_run(s);
 	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return fail(st, err, len, -EEXIST, "PNE %s: already known", id);
 	if (rc)
-		return fail(st, err, len, sql_errno(rc), "PNE %s: add: %s", id,
-			    sqlite3_errmsg(st->db));
+		return fail(st, err, len, sqlfile_errno(rc), "PNE %s: add: %s",
+			    id, sqlite3_errmsg(st->db));
 	return 0;
 }
 
@@ -866,7 +726,7 @@ static int burn_slot(struct store *st, const struct store_pne *p)
 		return SQLITE_OK;
 	sqlite3_bind_int64(s, 1, p->set_id);
 	sqlite3_bind_int64(s, 2, p->slot);
-	return run(s);
+	return sqlfile_run(s);
 }
 
 int store_pne_del(struct store *st, const char *id, char *err, size_t len)
@@ -886,11 +746,11 @@ int store_pne_del(struct store *st, const char *id, char *err, size_t len)
 	rc = burn_slot(st, p);
 	if (!rc) {
 		sqlite3_bind_text(st->q[Q_PNE_DEL], 1, id, -1, SQLITE_STATIC);
-		rc = run(st->q[Q_PNE_DEL]);
+		rc = sqlfile_run(st->q[Q_PNE_DEL]);
 	}
 	if (rc)
-		ret = fail(st, err, len, sql_errno(rc), "PNE %s: delete: %s",
-			   id, sqlite3_errmsg(st->db));
+		ret = fail(st, err, len, sqlfile_errno(rc),
+			   "PNE %s: delete: %s", id, sqlite3_errmsg(st->db));
 out:
 	ret = tx_end(st, ret, err, len, "deleting a PNE");
 out_free:
@@ -916,11 +776,11 @@ int store_pne_revoke(struct store *st, const char *id, char *err, size_t len)
 	if (!rc) {
 		sqlite3_bind_text(st->q[Q_PNE_REVOKE], 1, id, -1,
 				  SQLITE_STATIC);
-		rc = run(st->q[Q_PNE_REVOKE]);
+		rc = sqlfile_run(st->q[Q_PNE_REVOKE]);
 	}
 	if (rc)
-		ret = fail(st, err, len, sql_errno(rc), "PNE %s: revoke: %s",
-			   id, sqlite3_errmsg(st->db));
+		ret = fail(st, err, len, sqlfile_errno(rc),
+			   "PNE %s: revoke: %s", id, sqlite3_errmsg(st->db));
 out:
 	ret = tx_end(st, ret, err, len, "revoking a PNE");
 out_free:
@@ -967,7 +827,7 @@ static int assign_in_tx(struct store *st, const char *id,
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 1, cur.set_id);
 	sqlite3_bind_int64(st->q[Q_SLOT_INS], 2, cur.next_slot);
 	sqlite3_bind_text(st->q[Q_SLOT_INS], 3, id, -1, SQLITE_STATIC);
-	rc = run(st->q[Q_SLOT_INS]);
+	rc = sqlfile_run(st->q[Q_SLOT_INS]);
 	if (!rc) {
 		sqlite3_stmt *s = st->q[Q_PNE_SET];
 
@@ -975,11 +835,11 @@ static int assign_in_tx(struct store *st, const char *id,
 		sqlite3_bind_int64(s, 2, cur.set_id);
 		sqlite3_bind_int64(s, 3, cur.next_slot);
 		sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
-		rc = run(s);
+		rc = sqlfile_run(s);
 	}
 	if (rc) {
 		*fatal = true;
-		return fail(st, err, len, sql_errno(rc),
+		return fail(st, err, len, sqlfile_errno(rc),
 			    "PNE %s: slot %u of set %u: %s", id, cur.next_slot,
 			    cur.set_id, sqlite3_errmsg(st->db));
 	}
@@ -1061,7 +921,7 @@ int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 		if (state == 1 || state == 2)
 			n[state] = (uint32_t)sqlite3_column_int64(s, 1);
 	}
-	done(s);
+	sqlfile_done(s);
 	if (rc != SQLITE_DONE)
 		return sql_fail(st, NULL, 0, rc, "counting slots");
 	*free_ = (UINT32_C(1) << cur.height) - cur.next_slot;
@@ -1070,13 +930,373 @@ int store_slot_counts(struct store *st, uint32_t *free_, uint32_t *assigned,
 	return 0;
 }
 
-/* Placeholders for figure b until its tables land: every call fails. */
-int store_gk_put(struct store *st, const struct store_gk *gk, const char *const *members, size_t n, char *err, size_t len) { (void)st; (void)gk; (void)members; (void)n; (void)err; (void)len; return -ENOSYS; }
-int store_gk_get(struct store *st, uint32_t group, struct store_gk *gk) { (void)st; (void)group; (void)gk; return -ENOSYS; }
-int store_gk_foreach(struct store *st, int (*fn)(const struct store_gk *gk, void *arg), void *arg) { (void)st; (void)fn; (void)arg; return -ENOSYS; }
-int store_gk_member_foreach(struct store *st, uint32_t group, int (*fn)(const char *pne_id, void *arg), void *arg) { (void)st; (void)group; (void)fn; (void)arg; return -ENOSYS; }
-int store_gk_is_member(struct store *st, uint32_t group, const char *pne_id) { (void)st; (void)group; (void)pne_id; return -ENOSYS; }
-int store_gk_excluded_foreach(struct store *st, const char *pne_id, int (*fn)(uint32_t group, uint64_t epoch, void *arg), void *arg) { (void)st; (void)pne_id; (void)fn; (void)arg; return -ENOSYS; }
-int store_gk_ack(struct store *st, uint32_t group, uint64_t epoch, const char *pne_id) { (void)st; (void)group; (void)epoch; (void)pne_id; return -ENOSYS; }
-int store_gk_acked(struct store *st, uint32_t group, uint64_t epoch, const char *pne_id) { (void)st; (void)group; (void)epoch; (void)pne_id; return -ENOSYS; }
-int store_gk_ack_foreach(struct store *st, uint32_t group, uint64_t epoch, int (*fn)(const char *pne_id, void *arg), void *arg) { (void)st; (void)group; (void)epoch; (void)fn; (void)arg; return -ENOSYS; }
+/* ---- figure b: Group Keys, members, acknowledgements ---- */
+
+/* SQLite integers are signed: epochs stop at 2^63 - 1. */
+static int gk_check(struct store *st, uint32_t group, uint64_t epoch,
+		    char *err, size_t len)
+{
+	if (!group)
+		return fail(st, err, len, -EINVAL,
+			    "group 0: groups are 1..4294967295");
+	if (!epoch || epoch > INT64_MAX)
+		return fail(st, err, len, -EINVAL,
+			    "group %u: epoch %llu outside 1..%lld", group,
+			    (unsigned long long)epoch, (long long)INT64_MAX);
+	return 0;
+}
+
+static int gk_id_check(struct store *st, uint32_t group, const char *id,
+		       char *err, size_t len)
+{
+	if (!group)
+		return fail(st, err, len, -EINVAL,
+			    "group 0: groups are 1..4294967295");
+	if (!id || !pne_id_ok(id))
+		return fail(st, err, len, -EINVAL,
+			    "group %u: PNE %s: ids are 1..%d of [A-Za-z0-9._:-]",
+			    group, shown(id), STORE_PNE_ID_MAX);
+	return 0;
+}
+
+static void gk_row(sqlite3_stmt *s, struct store_gk *gk)
+{
+	memset(gk, 0, sizeof(*gk));
+	gk->group = (uint32_t)sqlite3_column_int64(s, 0);
+	gk->epoch = (uint64_t)sqlite3_column_int64(s, 1);
+	/* The CHECK constraint makes it 32 bytes. */
+	if (sqlite3_column_bytes(s, 2) == sizeof(gk->key))
+		memcpy(gk->key, sqlite3_column_blob(s, 2), sizeof(gk->key));
+	gk->valid_from = (uint64_t)sqlite3_column_int64(s, 3);
+	gk->valid_until = (uint64_t)sqlite3_column_int64(s, 4);
+}
+
+/* @group's key: 0, -ENOENT when none, or another -errno. */
+static int gk_lookup(struct store *st, uint32_t group, struct store_gk *gk,
+		     char *err, size_t len)
+{
+	sqlite3_stmt *s = st->q[Q_GK_GET];
+	int rc, ret = 0;
+
+	sqlite3_bind_int64(s, 1, group);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		gk_row(s, gk);
+	else if (rc == SQLITE_DONE)
+		ret = fail(st, err, len, -ENOENT, "group %u: no Group Key",
+			   group);
+	else
+		ret = sql_fail(st, err, len, rc, "reading a Group Key");
+	sqlfile_done(s);
+	return ret;
+}
+
+/*
+ * The members as a JSON array for json_each(): ids are checked first, and
+ * their characters need no quoting.  NULL with @err set on a refusal.
+ */
+static char *members_json(struct store *st, uint32_t group,
+			  const char *const *members, size_t n, int *ret,
+			  char *err, size_t len)
+{
+	size_t i, size = 3, off = 0;
+	char *js;
+
+	if (n && !members) {
+		*ret = fail(st, err, len, -EINVAL, "group %u: no member list",
+			    group);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		*ret = gk_id_check(st, group, members[i], err, len);
+		if (*ret)
+			return NULL;
+		if (i && strcmp(members[i - 1], members[i]) >= 0) {
+			*ret = fail(st, err, len, -EINVAL,
+				    "group %u: members not in ascending order at %s",
+				    group, members[i]);
+			return NULL;
+		}
+		size += strlen(members[i]) + 3;
+	}
+	js = malloc(size);
+	if (!js) {
+		*ret = fail(st, err, len, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	js[off++] = '[';
+	for (i = 0; i < n; i++)
+		off += sprintf(js + off, "%s\"%s\"", i ? "," : "", members[i]);
+	strcpy(js + off, "]");
+	*ret = 0;
+	return js;
+}
+
+static int bind_run(sqlite3_stmt *s, uint32_t group, const char *text)
+{
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	return sqlfile_run(s);
+}
+
+/*
+ * The key is bound SQLITE_STATIC and unbound before we return, for the
+ * reason store_kms_put gives.
+ */
+int store_gk_put(struct store *st, const struct store_gk *gk,
+		 const char *const *members, size_t n, char *err, size_t len)
+{
+	struct store_gk *cur;
+	sqlite3_stmt *s;
+	bool replaced = false;
+	char *js;
+	int ret, rc;
+
+	ret = gk_check(st, gk->group, gk->epoch, err, len);
+	if (ret)
+		return ret;
+	js = members_json(st, gk->group, members, n, &ret, err, len);
+	if (!js)
+		return ret;
+	cur = malloc(sizeof(*cur));
+	if (!cur) {
+		free(js);
+		return fail(st, err, len, -ENOMEM, "out of memory");
+	}
+	ret = tx_begin(st, err, len, "storing a Group Key");
+	if (ret)
+		goto out_free;
+	ret = gk_lookup(st, gk->group, cur, err, len);
+	if (ret && ret != -ENOENT)
+		goto out;
+	if (!ret && gk->epoch < cur->epoch) {
+		ret = fail(st, err, len, -ESTALE,
+			   "group %u: epoch %llu is below the stored epoch %llu",
+			   gk->group, (unsigned long long)gk->epoch,
+			   (unsigned long long)cur->epoch);
+		goto out;
+	}
+	if (!ret && gk->epoch == cur->epoch &&
+	    (CRYPTO_memcmp(gk->key, cur->key, sizeof(gk->key)) ||
+	     gk->valid_from != cur->valid_from ||
+	     gk->valid_until != cur->valid_until)) {
+		ret = fail(st, err, len, -EEXIST,
+			   "group %u: epoch %llu is stored with another key or validity",
+			   gk->group, (unsigned long long)gk->epoch);
+		goto out;
+	}
+	rc = SQLITE_OK;
+	if (ret || gk->epoch > cur->epoch) {
+		/* A new epoch; the trigger drops the old one's acks. */
+		s = st->q[ret ? Q_GK_INS : Q_GK_NEW];
+		sqlite3_bind_int64(s, 1, gk->group);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)gk->epoch);
+		sqlite3_bind_blob(s, 3, gk->key, sizeof(gk->key),
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)gk->valid_from);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)gk->valid_until);
+		replaced = !ret;
+		rc = sqlfile_run(s);
+	}
+	ret = 0;
+	/* Leavers are recorded as excluded, joiners lose that record. */
+	if (!rc)
+		rc = bind_run(st->q[Q_GK_LEAVE], gk->group, js);
+	if (!rc)
+		rc = bind_run(st->q[Q_GK_JOIN], gk->group, js);
+	if (rc)
+		ret = fail(st, err, len, sqlfile_errno(rc),
+			   "group %u: epoch %llu: %s", gk->group,
+			   (unsigned long long)gk->epoch,
+			   sqlite3_errmsg(st->db));
+out:
+	ret = tx_end(st, ret, err, len, "storing a Group Key");
+	/* The replaced key's page images leave the WAL (store_kms_put). */
+	if (!ret && replaced)
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+					  SQLITE_CHECKPOINT_TRUNCATE, NULL,
+					  NULL);
+out_free:
+	OPENSSL_cleanse(cur, sizeof(*cur));
+	free(cur);
+	free(js);
+	return ret;
+}
+
+int store_gk_get(struct store *st, uint32_t group, struct store_gk *gk)
+{
+	if (!group)
+		return fail(st, NULL, 0, -EINVAL,
+			    "group 0: groups are 1..4294967295");
+	return gk_lookup(st, group, gk, NULL, 0);
+}
+
+int store_gk_foreach(struct store *st,
+		     int (*fn)(const struct store_gk *gk, void *arg),
+		     void *arg)
+{
+	sqlite3_stmt *s = st->q[Q_GK_ALL];
+	struct store_gk gk;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		gk_row(s, &gk);
+		ret = fn(&gk, arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(st, NULL, 0, rc, "listing Group Keys");
+	sqlfile_done(s);
+	OPENSSL_cleanse(&gk, sizeof(gk));
+	return ret;
+}
+
+/* Calls @fn with column 0 of each row of @s, already bound. */
+static int foreach_id(struct store *st, sqlite3_stmt *s,
+		      int (*fn)(const char *pne_id, void *arg), void *arg,
+		      const char *what)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = fn((const char *)sqlite3_column_text(s, 0), arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(st, NULL, 0, rc, what);
+	sqlfile_done(s);
+	return ret;
+}
+
+int store_gk_member_foreach(struct store *st, uint32_t group,
+			    int (*fn)(const char *pne_id, void *arg),
+			    void *arg)
+{
+	sqlite3_stmt *s = st->q[Q_GK_MEMBERS];
+
+	if (!group)
+		return fail(st, NULL, 0, -EINVAL,
+			    "group 0: groups are 1..4294967295");
+	sqlite3_bind_int64(s, 1, group);
+	return foreach_id(st, s, fn, arg, "listing a group's members");
+}
+
+/* 1 when the bound @s has a row, 0 when not, or -errno. */
+static int exists(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s), ret;
+
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 :
+		sql_fail(st, NULL, 0, rc, what);
+	sqlfile_done(s);
+	return ret;
+}
+
+int store_gk_is_member(struct store *st, uint32_t group, const char *pne_id)
+{
+	sqlite3_stmt *s = st->q[Q_GK_IS_MEMBER];
+	int ret;
+
+	ret = gk_id_check(st, group, pne_id, NULL, 0);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_text(s, 2, pne_id, -1, SQLITE_STATIC);
+	return exists(st, s, "reading a group's members");
+}
+
+int store_gk_excluded_foreach(struct store *st, const char *pne_id,
+			      int (*fn)(uint32_t group, uint64_t epoch,
+					void *arg),
+			      void *arg)
+{
+	sqlite3_stmt *s = st->q[Q_GK_EXCLUDED];
+	int rc, ret = 0;
+
+	if (!pne_id || !pne_id_ok(pne_id))
+		return fail(st, NULL, 0, -EINVAL,
+			    "PNE %s: ids are 1..%d of [A-Za-z0-9._:-]",
+			    shown(pne_id), STORE_PNE_ID_MAX);
+	sqlite3_bind_text(s, 1, pne_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ret = fn((uint32_t)sqlite3_column_int64(s, 0),
+			 (uint64_t)sqlite3_column_int64(s, 1), arg);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = sql_fail(st, NULL, 0, rc, "listing exclusions");
+	sqlfile_done(s);
+	return ret;
+}
+
+int store_gk_ack(struct store *st, uint32_t group, uint64_t epoch,
+		 const char *pne_id)
+{
+	sqlite3_stmt *s = st->q[Q_GK_ACK];
+	struct store_gk *cur;
+	int ret, rc;
+
+	ret = gk_check(st, group, epoch, NULL, 0);
+	if (!ret)
+		ret = gk_id_check(st, group, pne_id, NULL, 0);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)epoch);
+	sqlite3_bind_text(s, 3, pne_id, -1, SQLITE_STATIC);
+	/* One statement; its trigger refuses an epoch that is not current. */
+	rc = sqlfile_run(s);
+	if (!rc)
+		return 0;
+	if ((rc & 0xff) != SQLITE_CONSTRAINT)
+		return fail(st, NULL, 0, sqlfile_errno(rc),
+			    "group %u: epoch %llu: PNE %s: ack: %s", group,
+			    (unsigned long long)epoch, pne_id,
+			    sqlite3_errmsg(st->db));
+	cur = malloc(sizeof(*cur));
+	if (!cur)
+		return fail(st, NULL, 0, -ENOMEM, "out of memory");
+	ret = gk_lookup(st, group, cur, NULL, 0);
+	if (!ret)
+		ret = fail(st, NULL, 0, -ESTALE,
+			   "group %u: epoch %llu is not the current epoch %llu",
+			   group, (unsigned long long)epoch,
+			   (unsigned long long)cur->epoch);
+	OPENSSL_cleanse(cur, sizeof(*cur));
+	free(cur);
+	return ret;
+}
+
+int store_gk_acked(struct store *st, uint32_t group, uint64_t epoch,
+		   const char *pne_id)
+{
+	sqlite3_stmt *s = st->q[Q_GK_ACKED];
+	int ret;
+
+	ret = gk_check(st, group, epoch, NULL, 0);
+	if (!ret)
+		ret = gk_id_check(st, group, pne_id, NULL, 0);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)epoch);
+	sqlite3_bind_text(s, 3, pne_id, -1, SQLITE_STATIC);
+	return exists(st, s, "reading acknowledgements");
+}
+
+int store_gk_ack_foreach(struct store *st, uint32_t group, uint64_t epoch,
+			 int (*fn)(const char *pne_id, void *arg), void *arg)
+{
+	sqlite3_stmt *s = st->q[Q_GK_ACKS];
+	int ret;
+
+	ret = gk_check(st, group, epoch, NULL, 0);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(s, 1, group);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)epoch);
+	return foreach_id(st, s, fn, arg, "listing acknowledgements");
+}

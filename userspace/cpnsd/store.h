@@ -148,7 +148,10 @@ struct store_gk {
  * -EEXIST; the same epoch and key: the member list is replaced (a join or
  * a repeat).  A PNE that was a member and is not any more is recorded as
  * excluded at @gk->epoch; one that is a member again loses that record.
- * Acknowledgements of older epochs of the group are dropped.
+ * Acknowledgements of older epochs of the group are dropped, and the
+ * replaced key is overwritten in the file.  -EINVAL for group 0, an epoch
+ * outside 1..2^63-1 (SQLite's integers are signed), a bad id, or members
+ * not strictly ascending.
  */
 int store_gk_put(struct store *st, const struct store_gk *gk,
 		 const char *const *members, size_t n, char *err, size_t len);
@@ -174,7 +177,8 @@ int store_gk_excluded_foreach(struct store *st, const char *pne_id,
 			      void *arg);
 /*
  * @pne_id installed @epoch of @group (figure b step 7); a repeat is a
- * success.  -ESTALE when @epoch is not the group's current one.
+ * success.  -ESTALE when @epoch is not the group's current one, -ENOENT
+ * when the group has no key here.
  */
 int store_gk_ack(struct store *st, uint32_t group, uint64_t epoch,
 		 const char *pne_id);

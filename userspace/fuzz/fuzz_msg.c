@@ -6,6 +6,8 @@
  * message.  What decodes must re-encode to exactly the input (one
  * encoding per message); what is refused leaves nothing behind, names an
  * attribute that exists, and agrees with cpns_msg_frame() on the header.
+ * A members list walks whole with cpns_msg_members_next() and rebuilds
+ * to the same bytes with cpns_msg_members_add().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,30 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static uint8_t out[CPNS_MSG_HDR_LEN + 16 * 65540];
+
+static uint8_t members[65535];
+
+/* The walker and the builder are each other's inverse on valid lists. */
+static bool members_round_trip(const struct cpns_msg *m)
+{
+	char prev[65], id[65];
+	size_t off = 0, len = 0, l;
+	const uint8_t *p;
+
+	while (cpns_msg_members_next(m->members, m->members_len, &off, &p,
+				     &l)) {
+		if (l >= sizeof(id))
+			return false;
+		memcpy(id, p, l);
+		id[l] = 0;
+		if (cpns_msg_members_add(members, sizeof(members), &len,
+					 len ? prev : NULL, id))
+			return false;
+		memcpy(prev, id, l + 1);
+	}
+	return off == m->members_len && len == off &&
+	       !memcmp(members, m->members, len);
+}
 
 static bool header_refusal(int e)
 {
@@ -58,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (cpns_msg_encode(&m, out, sizeof(out), &len) || len != size ||
 	    memcmp(out, data, size))
+		abort();
+	if (cpns_msg_has(&m, CPNS_MA_MEMBERS) && !members_round_trip(&m))
 		abort();
 	return 0;
 }

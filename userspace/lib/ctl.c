@@ -75,6 +75,15 @@ static const struct cpns_nl_policy ctl_attrs[__CPNS_CTL_A_MAX] = {
 	[CPNS_CTL_A_VERSION] = P_STR("version", 2, 32),
 	[CPNS_CTL_A_PEER_ID] = P_STR("peer-id", 1, 256),
 	[CPNS_CTL_A_SINCE] = P_U64("since"),
+	[CPNS_CTL_A_GROUP] = P_U32("group"),
+	[CPNS_CTL_A_GATEWAY] = P_STR("gateway", 2, CPNS_CTL_PNE_ID_MAX + 1),
+	[CPNS_CTL_A_EPOCH] = P_U64("epoch"),
+	[CPNS_CTL_A_VALID_FROM] = P_U64("valid-from"),
+	[CPNS_CTL_A_VALID_UNTIL] = P_U64("valid-until"),
+	[CPNS_CTL_A_CREATED] = P_U64("created"),
+	[CPNS_CTL_A_DELIVERY] = P_U8("delivery"),
+	[CPNS_CTL_A_STATUS] = P_U16("status"),
+	[CPNS_CTL_A_ACKED_AT] = P_U64("acked-at"),
 };
 
 const struct cpns_nl_policy_set cpns_ctl_policy = SET("control", ctl_attrs);

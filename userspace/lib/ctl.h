@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cpnsd's control socket: how cpnsctl reaches what only the daemon holds
- * (PNE registrations, the key material set, sessions).
+ * (PNE registrations, the key material set, sessions; on the CPNS Server
+ * the Service Groups' members, their Group Keys and delivery reports).
  *
  * A UNIX SOCK_SEQPACKET socket, CPNS_CTL_PATH, mode 0600 and checked
  * with SO_PEERCRED (uid 0 only).  Each packet is one message in netlink
@@ -35,6 +36,15 @@ enum cpns_ctl_cmd {
 	CPNS_CTL_CMD_KEYSET_GET,	/* gateway */
 	CPNS_CTL_CMD_DAEMON_GET,	/* any role; STATS flag for counters */
 	CPNS_CTL_CMD_PEER_GET,		/* any role: dump of sessions */
+	CPNS_CTL_CMD_MEMBER_ADD,	/* server: GROUP, PNE_ID, GATEWAY */
+	CPNS_CTL_CMD_MEMBER_DEL,	/* server: GROUP, PNE_ID, GATEWAY (the
+					 * group moves to a new epoch) */
+	CPNS_CTL_CMD_MEMBER_GET,	/* server: dump, GROUP to filter; one
+					 * object per member: GROUP, PNE_ID,
+					 * GATEWAY, CREATED (added) */
+	CPNS_CTL_CMD_GK_ROTATE,		/* server: GROUP; answer GROUP, EPOCH */
+	CPNS_CTL_CMD_GK_GET,		/* server: dump, GROUP to filter; see
+					 * "Group Key report" below */
 	__CPNS_CTL_CMD_MAX
 };
 
@@ -62,7 +72,32 @@ enum cpns_ctl_attr {
 	CPNS_CTL_A_VERSION,		/* string: cpnsd's version */
 	CPNS_CTL_A_PEER_ID,		/* string: PNE id / certificate CN */
 	CPNS_CTL_A_SINCE,		/* u64 Unix seconds in this state */
+	CPNS_CTL_A_GROUP,		/* u32 Service Group, 1..UINT32_MAX */
+	CPNS_CTL_A_GATEWAY,		/* string: gateway certificate CN,
+					 * 1..64 chars as PNE_ID */
+	CPNS_CTL_A_EPOCH,		/* u64 Group Key epoch */
+	CPNS_CTL_A_VALID_FROM,		/* u64 Unix seconds */
+	CPNS_CTL_A_VALID_UNTIL,		/* u64 Unix seconds */
+	CPNS_CTL_A_CREATED,		/* u64 Unix seconds: key issued,
+					 * member added */
+	CPNS_CTL_A_DELIVERY,		/* u8 enum cpns_ctl_delivery */
+	CPNS_CTL_A_STATUS,		/* u16 enum cpns_msg_status answered */
+	CPNS_CTL_A_ACKED_AT,		/* u64 Unix seconds of the answer */
 	__CPNS_CTL_A_MAX
+};
+
+/*
+ * Group Key report (GK_GET): per group, one key object (GROUP, EPOCH,
+ * VALID_FROM, VALID_UNTIL, CREATED; never the key) followed by its
+ * delivery rows.  A row is told from a key object by its GATEWAY, which
+ * only rows have: GROUP, EPOCH, GATEWAY, PNE_ID (absent in the
+ * gateway's own row, figure b step 3), DELIVERY, and STATUS and
+ * ACKED_AT once answered.  Rows come per gateway, its own row first.
+ */
+enum cpns_ctl_delivery {
+	CPNS_CTL_DLV_MISSING,		/* no answer for this epoch yet */
+	CPNS_CTL_DLV_ACKED,		/* answered ok */
+	CPNS_CTL_DLV_REFUSED,		/* answered with another status */
 };
 
 /* Counters in CPNS_CTL_A_STATS (each u64): refusals and work done. */
@@ -100,7 +135,7 @@ enum cpns_ctl_pne_state {
 
 /* Another socket path, e.g. a test's daemon in its own namespace. */
 #define CPNS_CTL_ENV		"CPNSD_CONTROL"
-#define CPNS_CTL_PNE_ID_MAX	64
+#define CPNS_CTL_PNE_ID_MAX	64	/* and gateway names */
 #define CPNS_CTL_PATH_MAX	4096
 /* How long a client waits for cpnsd's reply. */
 #define CPNS_CTL_TIMEOUT_SEC	30

@@ -15,6 +15,7 @@
 
 #define BIT(a)		(UINT32_C(1) << (a))
 #define ATTR_HDR_LEN	4
+#define ID_MAX		64	/* a PNE id's bytes */
 
 static const struct {
 	const char *name;
@@ -31,10 +32,10 @@ static const struct {
 	[CPNS_MSG_GK_NOTIFY] = { "gk-notify",
 		BIT(CPNS_MA_GROUP) | BIT(CPNS_MA_EPOCH) |
 		BIT(CPNS_MA_GROUP_KEY) | BIT(CPNS_MA_VALID_FROM) |
-		BIT(CPNS_MA_VALID_UNTIL),
+		BIT(CPNS_MA_VALID_UNTIL) | BIT(CPNS_MA_MEMBERS),
 		BIT(CPNS_MA_GROUP) | BIT(CPNS_MA_EPOCH) |
 		BIT(CPNS_MA_GROUP_KEY) | BIT(CPNS_MA_VALID_FROM) |
-		BIT(CPNS_MA_VALID_UNTIL) },
+		BIT(CPNS_MA_VALID_UNTIL) | BIT(CPNS_MA_MEMBERS) },
 	[CPNS_MSG_GK_RESP] = { "gk-resp",
 		BIT(CPNS_MA_PNE_ID) | BIT(CPNS_MA_GROUP) |
 		BIT(CPNS_MA_EPOCH) | BIT(CPNS_MA_STATUS),
@@ -48,11 +49,16 @@ static const struct {
 	[CPNS_MSG_KEEPALIVE] = { "keepalive", 0, 0 },
 	[CPNS_MSG_GKDK_RENEW] = { "gkdk-renew",
 		BIT(CPNS_MA_SET_ID), BIT(CPNS_MA_SET_ID) },
+	[CPNS_MSG_GK_EXCLUDE] = { "gk-exclude",
+		BIT(CPNS_MA_GROUP) | BIT(CPNS_MA_EPOCH),
+		BIT(CPNS_MA_GROUP) | BIT(CPNS_MA_EPOCH) },
+	[CPNS_MSG_GK_PULL] = { "gk-pull",
+		BIT(CPNS_MA_GROUP) | BIT(CPNS_MA_EPOCH), BIT(CPNS_MA_GROUP) },
 };
 
 enum kind { K_U16 = 1, K_U32, K_U64, K_BYTES };
 /* Value checks beyond length and integer range. */
-enum check { C_NONE, C_ID, C_TEXT, C_GKDK };
+enum check { C_NONE, C_ID, C_TEXT, C_GKDK, C_MEMBERS };
 
 #define NO_LEN	SIZE_MAX	/* fixed-size bytes: no length field */
 #define INT(n, k, lo, hi, f) { n, k, C_NONE, 0, 0, lo, hi, \
@@ -71,7 +77,7 @@ static const struct attr_spec {
 	size_t val;			/* offset of the field */
 	size_t len;			/* offset of its size_t length */
 } attrs[__CPNS_MA_MAX] = {
-	[CPNS_MA_PNE_ID] = BYTES("pne_id", C_ID, 1, 64, pne_id, pne_id_len),
+	[CPNS_MA_PNE_ID] = BYTES("pne_id", C_ID, 1, ID_MAX, pne_id, pne_id_len),
 	[CPNS_MA_GATEWAY_ID] = INT("gateway_id", K_U64, 0, UINT64_MAX,
 				   gateway_id),
 	[CPNS_MA_GKDK] = BYTES("gkdk", C_GKDK, CPNS_GKDK_HDR_LEN + 2 * CPNS_KEY_LEN,
@@ -92,6 +98,8 @@ static const struct attr_spec {
 	[CPNS_MA_CODE] = INT("code", K_U16, 0, __CPNS_ST_MAX - 1, code),
 	[CPNS_MA_TEXT] = BYTES("text", C_TEXT, 0, 256, text, text_len),
 	[CPNS_MA_SLOT] = INT("slot", K_U32, 0, UINT32_MAX, slot),
+	[CPNS_MA_MEMBERS] = BYTES("members", C_MEMBERS, 0, UINT16_MAX, members,
+				  members_len),
 };
 
 static const size_t int_len[] = { [K_U16] = 2, [K_U32] = 4, [K_U64] = 8 };
@@ -132,6 +140,7 @@ static const char *const statuses[__CPNS_ST_MAX] = {
 	[CPNS_ST_STALE] = "stale",
 	[CPNS_ST_NOT_MEMBER] = "not_member",
 	[CPNS_ST_INSTALL] = "install",
+	[CPNS_ST_CONFLICT] = "conflict",
 };
 
 static uint16_t get_be16(const uint8_t *p)
@@ -157,6 +166,55 @@ static bool id_char(uint8_t c)
 	       c == '-';
 }
 
+static bool id_ok(const uint8_t *p, size_t l)
+{
+	size_t i;
+
+	if (l < 1 || l > ID_MAX)
+		return false;
+	for (i = 0; i < l; i++)
+		if (!id_char(p[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Byte order, a prefix before its extensions: what strcmp() and SQLite's
+ * BINARY collation give, so that a store's ORDER BY yields a valid list.
+ */
+static int id_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
+}
+
+/*
+ * One encoding per list, so a receiver can compare lists bytewise and a
+ * duplicate cannot count a PNE twice: every entry well formed and above
+ * the one before.
+ */
+static bool members_ok(const uint8_t *p, size_t l)
+{
+	const uint8_t *prev = NULL;
+	size_t off = 0, prev_len = 0;
+
+	while (off < l) {
+		size_t n = p[off++];
+
+		if (n > l - off || !id_ok(p + off, n))
+			return false;
+		if (prev && id_cmp(prev, prev_len, p + off, n) >= 0)
+			return false;
+		prev = p + off;
+		prev_len = n;
+		off += n;
+	}
+	return true;
+}
+
 /*
  * Length, then value, of attribute @a: @v for integers, @p/@l for bytes.
  * The one place both directions check an attribute.
@@ -178,6 +236,8 @@ static int check_attr(const struct attr_spec *s, uint64_t v,
 	    (l - CPNS_GKDK_HDR_LEN) % CPNS_KEY_LEN)
 		return CPNS_ME_ATTR_LEN;
 	if (l && !p)
+		return CPNS_ME_ATTR_VALUE;
+	if (s->check == C_MEMBERS && !members_ok(p, l))
 		return CPNS_ME_ATTR_VALUE;
 	for (i = 0; i < l; i++) {
 		if (s->check == C_ID && !id_char(p[i]))
@@ -462,17 +522,51 @@ int cpns_merr_from_name(const char *name)
 	return -1;
 }
 
-/* Placeholders until the members attribute lands in the codec. */
 int cpns_msg_members_next(const uint8_t *v, size_t len, size_t *off,
 			  const uint8_t **id, size_t *id_len)
 {
-	(void)v; (void)len; (void)off; (void)id; (void)id_len;
-	return 0;
+	size_t n;
+
+	/* Bounded even on a value nobody checked: never past @len. */
+	if (*off >= len)
+		return 0;
+	n = v[*off];
+	if (!n || n > len - *off - 1)
+		return 0;
+	*id = v + *off + 1;
+	*id_len = n;
+	*off += 1 + n;
+	return 1;
 }
 
 int cpns_msg_members_add(uint8_t *buf, size_t size, size_t *len,
 			 const char *prev, const char *id)
 {
-	(void)buf; (void)size; (void)len; (void)prev; (void)id;
-	return -1;
+	size_t n = strnlen(id, ID_MAX + 1), pl;
+
+	if (!id_ok((const uint8_t *)id, n) || *len > size ||
+	    *len > UINT16_MAX)
+		return -1;
+	/*
+	 * @prev must be the value's last entry, so that what is built here
+	 * is always a value cpns_msg_decode() accepts.
+	 */
+	if (!prev) {
+		if (*len)
+			return -1;
+	} else {
+		pl = strnlen(prev, ID_MAX + 1);
+		if (pl > ID_MAX || *len < 1 + pl ||
+		    buf[*len - pl - 1] != pl ||
+		    memcmp(buf + *len - pl, prev, pl) ||
+		    id_cmp((const uint8_t *)prev, pl, (const uint8_t *)id,
+			   n) >= 0)
+			return -1;
+	}
+	if (1 + n > size - *len || 1 + n > UINT16_MAX - *len)
+		return -1;
+	buf[*len] = (uint8_t)n;
+	memcpy(buf + *len + 1, id, n);
+	*len += 1 + n;
+	return 0;
 }

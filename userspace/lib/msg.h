@@ -189,13 +189,20 @@ void cpns_msg_set(struct cpns_msg *m, enum cpns_msg_attr a);
 /*
  * The members attribute: PNE ids, each a u8 length (1..64) and the id's
  * bytes (the pne_id character set), strictly ascending in byte order
- * (memcmp, a prefix before its extensions), so a list has one encoding.
+ * (memcmp, a prefix before its extensions: strcmp's and SQLite's BINARY
+ * order), so a list has one encoding and names no PNE twice.
  *
  * cpns_msg_members_next() walks a value cpns_msg_decode() accepted:
- * *@off starts at 0; returns 1 with the next id in @id/@id_len, 0 at the
- * end.  cpns_msg_members_add() appends @id to a value being built in @buf
- * (@size bytes, *@len used so far): 0, or -1 when it does not fit, the id
- * is malformed or not above the previous one (@prev, NULL for the first).
+ * *@off starts at 0; returns 1 with the next id in @id/@id_len (not
+ * NUL-terminated, pointing into @v), 0 at the end.  On a value nobody
+ * checked it stops (0) at an entry that is empty or runs past @len,
+ * never reading beyond it.  cpns_msg_members_add() appends @id to a
+ * value being built in @buf (@size bytes, *@len used so far): 0, or -1
+ * with *@len and @buf unchanged when it does not fit in @size or in the
+ * attribute's 65535 bytes, the id is malformed, or it is not above the
+ * previous one.  @prev is that previous id, which must be the value's
+ * last entry (NULL exactly when *@len is 0), so whatever it builds
+ * cpns_msg_decode() accepts.
  */
 int cpns_msg_members_next(const uint8_t *v, size_t len, size_t *off,
 			  const uint8_t **id, size_t *id_len);

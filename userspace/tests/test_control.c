@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cpnsd's control socket (control.c) on a real libevent loop, with the
- * store, the sessions and the EU-Key check faked here (the archive's
- * own objects are then never linked).  Driven by the real cpnsctl
+ * store, the sessions, the EU-Key check and the CPNS Server faked here
+ * (the archive's own objects are then never linked).  Driven by the real cpnsctl
  * binary for each command's text, JSON, refusal and exit status, and by
  * raw packets for what cpnsctl never sends: garbage, huge packets,
  * clients that leave mid-request, stay idle or come by the hundred, and
@@ -29,6 +29,8 @@
 
 #include "kselftest_harness.h"
 #include "cpnsd.h"
+#include "msg.h"
+#include "server.h"
 #include "store.h"
 
 extern unsigned int control_max_clients, control_idle_ms;
@@ -191,6 +193,139 @@ int eukey_load(const char *path, uint8_t key[EU_KEY_LEN], char *err,
 	}
 	snprintf(err, len, "EU-Key file %s: 31 bytes, not 32", path);
 	return -EINVAL;
+}
+
+/* ---- fakes of the CPNS Server (server.h) ---- */
+
+#define NMEMBER 8
+
+static struct srv_member members[NMEMBER];
+static int nmember;
+static bool server_enosys;	/* as server.c's placeholders answer */
+static int server_calls;
+static uint64_t last_epoch;
+static struct srv_gk gks[2];
+static int ngk;
+static struct srv_delivery dls[8];
+static int ndl;
+
+static int find_member(uint32_t group, const char *pne, const char *gw)
+{
+	int i;
+
+	for (i = 0; i < nmember; i++)
+		if (members[i].group == group &&
+		    !strcmp(members[i].pne_id, pne) &&
+		    !strcmp(members[i].gateway, gw))
+			return i;
+	return -1;
+}
+
+int server_member_add(struct cpnsd *d, uint32_t group, const char *pne_id,
+		      const char *gateway, char *err, size_t len)
+{
+	struct srv_member *m;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys) {
+		snprintf(err, len, "not implemented");
+		return -ENOSYS;
+	}
+	/* No reason: control.c words it. */
+	if (find_member(group, pne_id, gateway) >= 0)
+		return -EEXIST;
+	if (nmember == NMEMBER)
+		return -ENOSPC;
+	m = &members[nmember++];
+	m->group = group;
+	snprintf(m->pne_id, sizeof(m->pne_id), "%s", pne_id);
+	snprintf(m->gateway, sizeof(m->gateway), "%s", gateway);
+	m->added_at = 1764400000 + (uint64_t)nmember;
+	return 0;
+}
+
+int server_member_del(struct cpnsd *d, uint32_t group, const char *pne_id,
+		      const char *gateway, char *err, size_t len)
+{
+	int i = find_member(group, pne_id, gateway);
+
+	(void)d;
+	server_calls++;
+	/* The server's own reason comes through. */
+	if (i < 0) {
+		snprintf(err, len, "%s@%s: not in group %u", pne_id, gateway,
+			 group);
+		return -ENOENT;
+	}
+	members[i] = members[--nmember];
+	return 0;
+}
+
+int server_member_foreach(struct cpnsd *d, uint32_t group,
+			  int (*fn)(const struct srv_member *m, void *arg),
+			  void *arg)
+{
+	int i, ret;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys)
+		return -ENOSYS;
+	for (i = 0; i < nmember; i++) {
+		if (group && members[i].group != group)
+			continue;
+		ret = fn(&members[i], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int server_rotate(struct cpnsd *d, uint32_t group, uint64_t *epoch,
+		  char *err, size_t len)
+{
+	int i;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys) {
+		snprintf(err, len, "not implemented");
+		return -ENOSYS;
+	}
+	for (i = 0; i < nmember && members[i].group != group; i++)
+		;
+	if (i == nmember) {
+		snprintf(err, len, "group %u has no members", group);
+		return -ENOENT;
+	}
+	*epoch = ++last_epoch;
+	return 0;
+}
+
+int server_gk_foreach(struct cpnsd *d, uint32_t group,
+		      int (*key)(const struct srv_gk *gk, void *arg),
+		      int (*row)(const struct srv_delivery *dl, void *arg),
+		      void *arg)
+{
+	int i, j, ret, seen = 0;
+
+	(void)d;
+	server_calls++;
+	if (server_enosys)
+		return -ENOSYS;
+	for (i = 0; i < ngk; i++) {
+		if (group && gks[i].group != group)
+			continue;
+		seen++;
+		ret = key(&gks[i], arg);
+		for (j = 0; !ret && j < ndl; j++)
+			if (dls[j].group == gks[i].group)
+				ret = row(&dls[j], arg);
+		if (ret)
+			return ret;
+	}
+	return group && !seen ? -ENOENT : 0;
 }
 
 /* ---- the fixture: a daemon with its socket in a fresh directory ---- */
@@ -838,6 +973,388 @@ TEST_F(ctl, gateway_objects_refused_on_other_roles)
 	r = ctl_run(self, "daemon show");
 	EXPECT_EQ(0, r->status);
 	EXPECT_STREQ("cpnsd role server version " CPNSD_VERSION " uptime 1h2m\n", r->out);
+}
+
+/* ---- the CPNS Server's objects: member, group-key ---- */
+
+TEST_F(ctl, server_objects_refused_on_other_roles)
+{
+	struct run *r;
+
+	r = ctl_run(self, "member list");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: member show: Operation not supported: only a CPNS Server has members (this cpnsd is a gateway)\n",
+		     r->err);
+	r = ctl_run(self, "member add 7 p1@gw-a");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "only a CPNS Server has members (this cpnsd is a gateway)"));
+	/* A refused change is logged at info level, as pne add's. */
+	EXPECT_TRUE(logged(self, "<6>control: member add by pid"));
+	self->d.role = CPNSD_PNE;
+	self->d.store = NULL;
+	r = ctl_run(self, "group-key rotate 7");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: group-key rotate: Operation not supported: only a CPNS Server issues Group Keys (this cpnsd is a pne)\n",
+		     r->err);
+	r = ctl_run(self, "group-key show");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "only a CPNS Server issues Group Keys (this cpnsd is a pne)"));
+	EXPECT_EQ(0, server_calls);
+
+	/* And a server refuses the gateway's objects as before. */
+	self->d.role = CPNSD_SERVER;
+	r = ctl_run(self, "pne list");
+	EXPECT_EQ(2, r->status);
+	EXPECT_NE(NULL, strstr(r->err, "only a gateway has PNEs (this cpnsd is a server)"));
+	/* A server needs no gateway store for its own objects. */
+	EXPECT_EQ(0, ctl_run(self, "member show")->status);
+}
+
+/* server.c's placeholders: their errno and reason reach the operator. */
+TEST_F(ctl, server_placeholders_pass_enosys)
+{
+	struct run *r;
+
+	self->d.role = CPNSD_SERVER;
+	server_enosys = true;
+	r = ctl_run(self, "member add 7 p1@gw-a");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: member add: Function not implemented: not implemented\n",
+		     r->err);
+	EXPECT_TRUE(logged(self, "<6>control: member add by pid"));
+	r = ctl_run(self, "member show");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: member show: Function not implemented: server: Function not implemented\n",
+		     r->err);
+	r = ctl_run(self, "group-key rotate 7");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: group-key rotate: Function not implemented: not implemented\n",
+		     r->err);
+	r = ctl_run(self, "-j group-key show 7");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: group-key show: Function not implemented: server: Function not implemented\n",
+		     r->err);
+	EXPECT_EQ(4, server_calls);
+}
+
+TEST_F(ctl, member_add_del_show)
+{
+	struct run *r;
+
+	self->d.role = CPNSD_SERVER;
+	r = ctl_run(self, "member add 7 p1@gw-a");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("", r->out);
+	ASSERT_EQ(1, nmember);
+	EXPECT_EQ(7, members[0].group);
+	EXPECT_STREQ("p1", members[0].pne_id);
+	EXPECT_STREQ("gw-a", members[0].gateway);
+	EXPECT_TRUE(logged(self, "<6>control: member p1@gw-a of group 7 added by pid"));
+	ASSERT_EQ(0, ctl_run(self, "member add 7 p:2@gw-a.example")->status);
+	ASSERT_EQ(0, ctl_run(self, "member add 4294967295 p1@gw_b")->status);
+	EXPECT_STREQ("p:2", members[1].pne_id);
+	EXPECT_STREQ("gw-a.example", members[1].gateway);
+	EXPECT_EQ(4294967295u, members[2].group);
+
+	r = ctl_run(self, "member show");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("group 7 member p1@gw-a added 2025-11-29T07:06:41Z\n"
+		     "group 7 member p:2@gw-a.example added 2025-11-29T07:06:42Z\n"
+		     "group 4294967295 member p1@gw_b added 2025-11-29T07:06:43Z\n",
+		     r->out);
+	r = ctl_run(self, "-j member list 4294967295");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("[{\"group\":4294967295,\"pne\":\"p1\",\"gateway\":\"gw_b\",\"added\":1764400003}]\n",
+		     r->out);
+	/* No command: show; a group without members: an empty list. */
+	EXPECT_NE(NULL, strstr(ctl_run(self, "member")->out, "p:2@gw-a.example"));
+	EXPECT_STREQ("[]\n", ctl_run(self, "-j member show 8")->out);
+
+	/* Already a member: cpnsd's words, the PNE named. */
+	r = ctl_run(self, "member add 7 p1@gw-a");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: member add: File exists: PNE \"p1\" at gateway \"gw-a\" already is a member of group 7 (argument \"PNE\")\n",
+		     r->err);
+	/* The same PNE at another gateway is another member. */
+	EXPECT_EQ(0, ctl_run(self, "member add 7 p1@gw_b")->status);
+
+	r = ctl_run(self, "member del 7 p1@gw-a");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(-1, find_member(7, "p1", "gw-a"));
+	EXPECT_TRUE(logged(self, "<6>control: member p1@gw-a of group 7 deleted by pid"));
+	/* The server's reason comes through. */
+	r = ctl_run(self, "member del 7 p1@gw-a");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: member del: No such file or directory: p1@gw-a: not in group 7 (argument \"PNE\")\n",
+		     r->err);
+	EXPECT_TRUE(logged(self, "<6>control: member del by pid"));
+}
+
+/* Syntax errors: status 1, the argument named, nothing sent. */
+TEST_F(ctl, member_syntax)
+{
+	static const struct {
+		const char *args, *err;
+	} bad[] = {
+		{ "member add", "member add: expected \"GROUP PNE@GATEWAY\"" },
+		{ "member add 7", "member add: expected \"GROUP PNE@GATEWAY\"" },
+		{ "member del 7 p1@gw x", "member del: expected \"GROUP PNE@GATEWAY\"" },
+		{ "member add 0 p1@gw", "member add: GROUP \"0\": Service Groups are 1 to 4294967295" },
+		{ "member add 4294967296 p1@gw", "member add: GROUP: \"4294967296\" is larger than 4294967295" },
+		{ "member add -1 p1@gw", "member add: GROUP: \"-1\" is not a number" },
+		{ "member add seven p1@gw", "member add: GROUP: \"seven\" is not a number" },
+		{ "member add 7 p1", "member add: \"p1\" is not PNE@GATEWAY" },
+		{ "member del 7 @gw", "member del: PNE \"\" of \"@gw\": 1 to 64 of A-Z a-z 0-9 . _ : -" },
+		{ "member add 7 p1@", "member add: GATEWAY \"\" of \"p1@\": 1 to 64 of A-Z a-z 0-9 . _ : -" },
+		/* At the last '@': the PNE half holds the other. */
+		{ "member add 7 p@1@gw", "member add: PNE \"p@1\" of \"p@1@gw\"" },
+		{ "member add 7 p/1@gw", "member add: PNE \"p/1\" of \"p/1@gw\"" },
+		{ "member add 7 p1@gw/a", "member add: GATEWAY \"gw/a\" of \"p1@gw/a\"" },
+		{ "member add 7 p1@0123456789012345678901234567890123456789012345678901234567890123X",
+		  "member add: GATEWAY \"0123456789012345678901234567890123456789012345678901234567890123X\"" },
+		{ "member add 7 0123456789012345678901234567890123456789012345678901234567890123X@gw",
+		  "member add: PNE \"0123456789012345678901234567890123456789012345678901234567890123X\"" },
+		{ "member show 0", "member show: GROUP \"0\"" },
+		{ "member show 7 8", "member show: unexpected argument \"8\"" },
+		{ "member remove 7 p1@gw", "member: unknown command \"remove\"" },
+		{ "group-key rotate", "group-key rotate: expected one GROUP" },
+		{ "group-key rotate 7 8", "group-key rotate: expected one GROUP" },
+		{ "group-key rotate 0", "group-key rotate: GROUP \"0\": Service Groups are 1 to 4294967295" },
+		{ "group-key show x", "group-key show: GROUP: \"x\" is not a number" },
+		{ "group-key show 7 8", "group-key show: unexpected argument \"8\"" },
+		{ "group-key flush", "group-key: unknown command \"flush\"" },
+	};
+	struct run *r;
+	size_t i;
+
+	self->d.role = CPNSD_SERVER;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = ctl_run(self, bad[i].args);
+		EXPECT_EQ(1, r->status) TH_LOG("%s", bad[i].args);
+		EXPECT_EQ(0, strncmp(r->err, "cpnsctl: ", 9));
+		EXPECT_NE(NULL, strstr(r->err, bad[i].err))
+			TH_LOG("%s: %s", bad[i].args, r->err);
+		EXPECT_NE(NULL, strstr(r->err, "Try \"cpnsctl help\"."));
+	}
+	/* The longest names pass. */
+	r = ctl_run(self, "member add 7 0123456789012345678901234567890123456789012345678901234567890123@0123456789012345678901234567890123456789012345678901234567890123");
+	EXPECT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_EQ(1, server_calls);
+	r = ctl_run(self, "member help");
+	EXPECT_EQ(0, r->status);
+	EXPECT_NE(NULL, strstr(r->out, "cpnsctl member { add | del } GROUP PNE@GATEWAY"));
+	r = ctl_run(self, "group-key help");
+	EXPECT_EQ(0, r->status);
+	EXPECT_NE(NULL, strstr(r->out, "cpnsctl group-key rotate GROUP"));
+}
+
+TEST_F(ctl, group_key_rotate)
+{
+	struct run *r;
+
+	self->d.role = CPNSD_SERVER;
+	ASSERT_EQ(0, ctl_run(self, "member add 7 p1@gw-a")->status);
+	r = ctl_run(self, "group-key rotate 7");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("group 7 epoch 1\n", r->out);
+	EXPECT_TRUE(logged(self, "<6>control: group 7 rotated to epoch 1 by pid"));
+	r = ctl_run(self, "-j group-key rotate 7");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("{\"group\":7,\"epoch\":2}\n", r->out);
+
+	r = ctl_run(self, "group-key rotate 5");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: group-key rotate: No such file or directory: group 5 has no members (argument \"GROUP\")\n",
+		     r->err);
+	EXPECT_TRUE(logged(self, "<6>control: group-key rotate by pid"));
+	EXPECT_EQ(2, last_epoch);
+}
+
+static const uint8_t gk_bytes[SRV_KEY_LEN] = "GROUP-KEY-BYTES-NEVER-SENT-12345";
+
+static void add_report(void)
+{
+	static const struct srv_delivery rows[] = {
+		{ 7, 4, "gw-a", "", SRV_DLV_ACKED, CPNS_ST_OK, 1764400010 },
+		{ 7, 4, "gw-a", "p1", SRV_DLV_ACKED, CPNS_ST_OK, 1764400011 },
+		{ 7, 4, "gw-a", "p2", SRV_DLV_MISSING, 0, 0 },
+		{ 7, 4, "gw-a", "p3", SRV_DLV_REFUSED, CPNS_ST_NOT_MEMBER,
+		  1764400012 },
+		{ 7, 4, "gw-a", "p5", SRV_DLV_ACKED, CPNS_ST_OK, 1764400013 },
+		{ 7, 4, "gw-b", "", SRV_DLV_MISSING, 0, 0 },
+		{ 7, 4, "gw-b", "p4", SRV_DLV_MISSING, 0, 0 },
+		{ 9, 1, "gw-c", "", SRV_DLV_REFUSED, CPNS_ST_INSTALL,
+		  1764400020 },
+	};
+
+	gks[0] = (struct srv_gk){ .group = 7, .epoch = 4,
+		.valid_from = 1764400000, .valid_until = 1764486400,
+		.created = 1764399990 };
+	gks[1] = (struct srv_gk){ .group = 9, .epoch = 1,
+		.valid_from = 1764400000, .valid_until = 1764403600,
+		.created = 1764400000 };
+	memcpy(gks[0].key, gk_bytes, sizeof(gk_bytes));
+	memcpy(gks[1].key, gk_bytes, sizeof(gk_bytes));
+	ngk = 2;
+	memcpy(dls, rows, sizeof(rows));
+	ndl = sizeof(rows) / sizeof(rows[0]);
+}
+
+TEST_F(ctl, group_key_show_delivery_report)
+{
+	struct run *r;
+
+	self->d.role = CPNSD_SERVER;
+	add_report();
+	r = ctl_run(self, "group-key show");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("group 7 epoch 4 valid 2025-11-29T07:06:40Z until 2025-11-30T07:06:40Z (in expired)\n"
+		     "\tcreated 2025-11-29T07:06:30Z\n"
+		     "\tgateway gw-a installed\n"
+		     "\t\tacknowledged p1 p5\n"
+		     "\t\tmissing p2\n"
+		     "\t\trefused p3 (not_member)\n"
+		     "\tgateway gw-b missing\n"
+		     "\t\tmissing p4\n"
+		     "group 9 epoch 1 valid 2025-11-29T07:06:40Z until 2025-11-29T08:06:40Z (in expired)\n"
+		     "\tcreated 2025-11-29T07:06:40Z\n"
+		     "\tgateway gw-c refused (install)\n", r->out);
+	r = ctl_run(self, "-j group-key show 9");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_STREQ("[{\"group\":9,\"epoch\":1,\"valid_from\":1764400000,\"valid_until\":1764403600,\"expires_in\":0,\"created\":1764400000,"
+		     "\"gateways\":[{\"gateway\":\"gw-c\",\"state\":\"refused\",\"status\":\"install\",\"answered\":1764400020,"
+		     "\"acknowledged\":[],\"missing\":[],\"refused\":[]}]}]\n",
+		     r->out);
+	r = ctl_run(self, "-j group-key list 7");
+	ASSERT_EQ(0, r->status) TH_LOG("%s", r->err);
+	EXPECT_NE(NULL, strstr(r->out, "\"gateways\":[{\"gateway\":\"gw-a\",\"state\":\"installed\",\"answered\":1764400010,"
+				       "\"acknowledged\":[\"p1\",\"p5\"],\"missing\":[\"p2\"],"
+				       "\"refused\":[{\"pne\":\"p3\",\"status\":\"not_member\"}]},"
+				       "{\"gateway\":\"gw-b\",\"state\":\"missing\",\"acknowledged\":[],\"missing\":[\"p4\"],\"refused\":[]}]}]\n"))
+		TH_LOG("%s", r->out);
+	EXPECT_EQ(NULL, strstr(r->out, "\"group\":9"));
+
+	r = ctl_run(self, "group-key show 5");
+	EXPECT_EQ(2, r->status);
+	EXPECT_STREQ("cpnsctl: group-key show: No such file or directory: group 5 has no Group Key (argument \"GROUP\")\n",
+		     r->err);
+	/* Nothing issued yet: an empty report. */
+	ngk = 0;
+	r = ctl_run(self, "group-key");
+	EXPECT_EQ(0, r->status);
+	EXPECT_STREQ("", r->out);
+	EXPECT_STREQ("[]\n", ctl_run(self, "-j group-key show")->out);
+}
+
+/* Whatever the server hands over, no reply carries a key's bytes. */
+TEST_F(ctl, group_key_bytes_never_sent)
+{
+	struct nlmsghdr *nlh;
+	struct answer a;
+	char buf[64];
+	int fd, n = 0;
+
+	self->d.role = CPNSD_SERVER;
+	add_report();
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	ASSERT_LT(0, send(fd, buf, nlh->nlmsg_len, 0));
+	for (raw_answer(self, fd, &a); !a.error; raw_answer(self, fd, &a)) {
+		EXPECT_EQ(NULL, memmem(a.raw, a.len, gk_bytes, 8));
+		n++;
+	}
+	EXPECT_EQ(1, a.error);
+	EXPECT_EQ(2 + ndl, n);
+	close(fd);
+}
+
+TEST_F(ctl, server_requests_checked_strictly)
+{
+	char buf[512];
+	struct nlmsghdr *nlh;
+	int fd;
+
+	self->d.role = CPNSD_SERVER;
+	fd = raw_connect(self);
+	ASSERT_LE(0, fd);
+
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 0);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw-a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "attribute \"group\": 0 is no Service Group");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u16(nlh, CPNS_CTL_A_GROUP, 7);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "\"group\" of 2 bytes: malformed");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "member add: attribute \"gateway\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_DEL, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw-a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "member del: attribute \"group\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw/../a");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "gateway \"gw/../a\": 1 to 64 of A-Z a-z 0-9 . _ : -");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY,
+			  "0123456789012345678901234567890123456789012345678901234567890123X");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "out of bounds");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "gw\nforged log line");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "not printable");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_ADD, CPNS_CTL_VERSION);
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_GATEWAY, "");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GATEWAY,
+		       "out of bounds");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_GET, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, 0,
+		       "member get: a dump (NLM_F_DUMP)");
+	nlh = raw_req(buf, CPNS_CTL_CMD_MEMBER_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	mnl_attr_put_strz(nlh, CPNS_CTL_A_PNE_ID, "p1");
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_PNE_ID,
+		       "member get: unexpected attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, 0,
+		       "group-key get: a dump (NLM_F_DUMP)");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_GET, CPNS_CTL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 0);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "0 is no Service Group");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_GROUP,
+		       "group-key rotate: attribute \"group\" missing");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u32(nlh, CPNS_CTL_A_GROUP, 7);
+	mnl_attr_put_u64(nlh, CPNS_CTL_A_EPOCH, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, CPNS_CTL_A_EPOCH,
+		       "group-key rotate: unexpected attribute");
+	/* The highest attribute: a bit of the mask like any other. */
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u64(nlh, __CPNS_CTL_A_MAX - 1, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, __CPNS_CTL_A_MAX - 1,
+		       "unexpected attribute");
+	nlh = raw_req(buf, CPNS_CTL_CMD_GK_ROTATE, CPNS_CTL_VERSION);
+	mnl_attr_put_u64(nlh, __CPNS_CTL_A_MAX, 9);
+	EXPECT_REFUSED(fd, buf, nlh->nlmsg_len, EINVAL, __CPNS_CTL_A_MAX,
+		       "unexpected attribute");
+	EXPECT_EQ(0, server_calls);
+	close(fd);
 }
 
 TEST_F(ctl, cpnsctl_without_daemon)

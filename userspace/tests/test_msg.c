@@ -15,6 +15,8 @@
 static const uint8_t key32[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 static uint8_t gkdk[CPNS_GKDK_HDR_LEN + 3 * 32] = { 1, 1, 2 };
 static const char pne_id[] = "pne-1.lab:a_B";
+/* "pne-a1", "pne-a2", "pne-b" as a members value. */
+static const uint8_t members3[] = "\x06pne-a1\x06pne-a2\x05pne-b";
 
 /* A valid message of @type with every attribute it allows. */
 static void sample(struct cpns_msg *m, unsigned int type)
@@ -41,11 +43,14 @@ static void sample(struct cpns_msg *m, unsigned int type)
 		m->group_key = key32;
 		m->valid_from = 1767225600;
 		m->valid_until = 1767225600 + 86400;
+		m->members = members3;
+		m->members_len = sizeof(members3) - 1;
 		cpns_msg_set(m, CPNS_MA_GROUP);
 		cpns_msg_set(m, CPNS_MA_EPOCH);
 		cpns_msg_set(m, CPNS_MA_GROUP_KEY);
 		cpns_msg_set(m, CPNS_MA_VALID_FROM);
 		cpns_msg_set(m, CPNS_MA_VALID_UNTIL);
+		cpns_msg_set(m, CPNS_MA_MEMBERS);
 		break;
 	case CPNS_MSG_GK_RESP:
 		m->pne_id = (const uint8_t *)pne_id;
@@ -75,6 +80,13 @@ static void sample(struct cpns_msg *m, unsigned int type)
 	case CPNS_MSG_GKDK_RENEW:
 		m->set_id = 8;
 		cpns_msg_set(m, CPNS_MA_SET_ID);
+		break;
+	case CPNS_MSG_GK_EXCLUDE:
+	case CPNS_MSG_GK_PULL:
+		m->group = 66;
+		m->epoch = 6;
+		cpns_msg_set(m, CPNS_MA_GROUP);
+		cpns_msg_set(m, CPNS_MA_EPOCH);
 		break;
 	}
 }
@@ -185,6 +197,10 @@ TEST(round_trip_every_type)
 		EXPECT_EQ(m.gkdk_len, d.gkdk_len);
 		EXPECT_EQ(m.signed_blob_len, d.signed_blob_len);
 		EXPECT_EQ(m.text_len, d.text_len);
+		EXPECT_EQ(m.members_len, d.members_len);
+		if (m.members_len)
+			EXPECT_EQ(0, memcmp(m.members, d.members,
+					    m.members_len));
 		if (m.pne_id_len)
 			EXPECT_EQ(0, memcmp(m.pne_id, d.pne_id, m.pne_id_len));
 		if (m.gkdk_len)
@@ -370,18 +386,22 @@ static const uint32_t allowed[__CPNS_MSG_MAX] = {
 	[CPNS_MSG_GK_NOTIFY] = 1 << CPNS_MA_GROUP | 1 << CPNS_MA_EPOCH |
 			       1 << CPNS_MA_GROUP_KEY |
 			       1 << CPNS_MA_VALID_FROM |
-			       1 << CPNS_MA_VALID_UNTIL,
+			       1 << CPNS_MA_VALID_UNTIL |
+			       1 << CPNS_MA_MEMBERS,
 	[CPNS_MSG_GK_RESP] = 1 << CPNS_MA_PNE_ID | 1 << CPNS_MA_GROUP |
 			     1 << CPNS_MA_EPOCH | 1 << CPNS_MA_STATUS,
 	[CPNS_MSG_GK_BCAST] = 1 << CPNS_MA_GATEWAY_ID |
 			      1 << CPNS_MA_SIGNED_BLOB,
 	[CPNS_MSG_ERROR] = 1 << CPNS_MA_CODE | 1 << CPNS_MA_TEXT,
 	[CPNS_MSG_GKDK_RENEW] = 1 << CPNS_MA_SET_ID,
+	[CPNS_MSG_GK_EXCLUDE] = 1 << CPNS_MA_GROUP | 1 << CPNS_MA_EPOCH,
+	[CPNS_MSG_GK_PULL] = 1 << CPNS_MA_GROUP | 1 << CPNS_MA_EPOCH,
 };
 
 static const uint32_t optional[__CPNS_MSG_MAX] = {
 	[CPNS_MSG_GK_RESP] = 1 << CPNS_MA_PNE_ID,
 	[CPNS_MSG_ERROR] = 1 << CPNS_MA_TEXT,
+	[CPNS_MSG_GK_PULL] = 1 << CPNS_MA_EPOCH,
 };
 
 TEST(attr_unknown_in_every_type)
@@ -404,7 +424,8 @@ TEST(attr_unknown_in_every_type)
 			n++;
 		}
 	}
-	EXPECT_GE(n, 8 * 10);
+	/* 10 types x 19 numbers, less the 23 the message table allows. */
+	EXPECT_EQ(10 * 19 - 23, n);
 }
 
 TEST(attr_missing_in_every_type)
@@ -435,7 +456,7 @@ TEST(attr_missing_in_every_type)
 			n++;
 		}
 	}
-	EXPECT_EQ(16, n);
+	EXPECT_EQ(20, n);
 }
 
 TEST(attr_order)
@@ -495,6 +516,10 @@ TEST(attr_len)
 		{ CPNS_MSG_ERROR, CPNS_MA_CODE, 0 },
 		{ CPNS_MSG_ERROR, CPNS_MA_TEXT, 257 },
 		{ CPNS_MSG_GKDK_RENEW, CPNS_MA_SET_ID, 2 },
+		{ CPNS_MSG_GK_EXCLUDE, CPNS_MA_GROUP, 8 },
+		{ CPNS_MSG_GK_EXCLUDE, CPNS_MA_EPOCH, 4 },
+		{ CPNS_MSG_GK_PULL, CPNS_MA_GROUP, 2 },
+		{ CPNS_MSG_GK_PULL, CPNS_MA_EPOCH, 0 },
 	};
 	unsigned int i;
 
@@ -550,6 +575,23 @@ TEST(attr_value)
 	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_STATUS);
 	with(&r, CPNS_MSG_ERROR, CPNS_MA_CODE, 2, st);
 	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_CODE);
+	/* conflict (10) is the last status; 11 is the first refused. */
+	with(&r, CPNS_MSG_GK_RESP, CPNS_MA_STATUS, 2, "\0\x0a");
+	REFUSED(&r, MAX, CPNS_ME_OK, 0);
+	with(&r, CPNS_MSG_GK_RESP, CPNS_MA_STATUS, 2, "\0\x0b");
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_STATUS);
+	with(&r, CPNS_MSG_ERROR, CPNS_MA_CODE, 2, "\0\x0a");
+	REFUSED(&r, MAX, CPNS_ME_OK, 0);
+	with(&r, CPNS_MSG_ERROR, CPNS_MA_CODE, 2, "\0\x0b");
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_CODE);
+	with(&r, CPNS_MSG_GK_EXCLUDE, CPNS_MA_GROUP, 4, zero8);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_GROUP);
+	with(&r, CPNS_MSG_GK_EXCLUDE, CPNS_MA_EPOCH, 8, zero8);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_EPOCH);
+	with(&r, CPNS_MSG_GK_PULL, CPNS_MA_GROUP, 4, zero8);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_GROUP);
+	with(&r, CPNS_MSG_GK_PULL, CPNS_MA_EPOCH, 8, zero8);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_EPOCH);
 	with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_EPOCH, 8, zero8);
 	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_EPOCH);
 	with(&r, CPNS_MSG_GK_RESP, CPNS_MA_EPOCH, 8, zero8);
@@ -574,6 +616,331 @@ TEST(attr_value)
 	REFUSED(&r, MAX, CPNS_ME_OK, 0);
 	with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_VALID_UNTIL, 8, zero8);
 	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_VALID_UNTIL);
+}
+
+/* A byte string with its length, NULs included. */
+#define VAL(s)	{ (const uint8_t *)(s), sizeof(s) - 1, #s }
+
+struct val {
+	const uint8_t *v;
+	size_t n;
+	const char *what;
+};
+
+/* Ids of [A-Za-z0-9._:-] by byte value: - . 0 : A _ a */
+static const struct val members_ok[] = {
+	VAL(""),
+	VAL("\x01x"),
+	VAL("\x06pne-a1\x06pne-a2\x05pne-b"),
+	/* A prefix before its extensions. */
+	VAL("\x02" "ab\x03" "abc\x04" "abcd"),
+	VAL("\x01-\x01.\x01" "0\x01:\x01" "A\x01_\x01" "a"),
+	VAL("\x01" "B\x01" "a"),
+	VAL("\x03" "a-z\x02" "a0"),
+};
+
+static const struct val members_bad[] = {
+	VAL("\x07pne-a1"),			/* runs past the end */
+	VAL("\x06pne-a1\x05pne"),
+	VAL("\x06pne-a1\xff"),
+	VAL("\x00"),				/* an empty id */
+	VAL("\x00\x01" "a"),
+	VAL("\x01" "a\x00"),
+	VAL("\x06pne a1"),			/* characters */
+	VAL("\x03" "a/b"),
+	VAL("\x02" "a\x00"),
+	VAL("\x02\xc3\xa9"),
+	VAL("\x01\x7f"),
+	VAL("\x01" "a\x01" "a"),		/* a duplicate */
+	VAL("\x06pne-a2\x06pne-a1"),		/* descending */
+	VAL("\x03" "abc\x02" "ab"),		/* an extension first */
+	VAL("\x01" "a\x01" "B"),		/* by byte, not by case */
+	VAL("\x01" "b\x02" "aa"),		/* by byte, not by length */
+	VAL("\x01" "b\x01" "c\x01" "a"),	/* the third out of order */
+};
+
+/* @n ids of 64 bytes, then one that fills the value to 65535 bytes. */
+static size_t fill_members(uint8_t *buf, size_t size, unsigned int n)
+{
+	char prev[65] = "", id[65];
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i <= n; i++) {
+		if (i < n) {
+			snprintf(id, sizeof(id), "%04u%060u", i, 0);
+		} else {
+			/* "z..." sorts after the digits. */
+			if (65535 - len - 1 >= sizeof(id))
+				return 0;
+			memset(id, 'z', 65535 - len - 1);
+			id[65535 - len - 1] = 0;
+		}
+		if (cpns_msg_members_add(buf, size, &len, i ? prev : NULL, id))
+			return 0;
+		strcpy(prev, id);
+	}
+	return len;
+}
+
+TEST(members_value)
+{
+	uint8_t id65[66], buf[CPNS_MSG_MAX];
+	struct cpns_msg m;
+	unsigned int i;
+	struct raw r;
+	size_t len;
+
+	for (i = 0; i < ARRAY_SIZE(members_ok); i++) {
+		snprintf(ctx, sizeof(ctx), "members %s", members_ok[i].what);
+		with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_MEMBERS, members_ok[i].n,
+		     members_ok[i].v);
+		REFUSED(&r, MAX, CPNS_ME_OK, 0);
+		sample(&m, CPNS_MSG_GK_NOTIFY);
+		m.members = members_ok[i].v;
+		m.members_len = members_ok[i].n;
+		EXPECT_EQ(0, cpns_msg_encode(&m, buf, sizeof(buf), &len))
+			TH_LOG("%s", ctx);
+	}
+	for (i = 0; i < ARRAY_SIZE(members_bad); i++) {
+		snprintf(ctx, sizeof(ctx), "members %s", members_bad[i].what);
+		with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_MEMBERS, members_bad[i].n,
+		     members_bad[i].v);
+		REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_MEMBERS);
+		sample(&m, CPNS_MSG_GK_NOTIFY);
+		m.members = members_bad[i].v;
+		m.members_len = members_bad[i].n;
+		EXPECT_EQ(CPNS_ME_ATTR_VALUE,
+			  cpns_msg_encode(&m, buf, sizeof(buf), &len))
+			TH_LOG("%s", ctx);
+	}
+	/* Ids of 64 bytes, not 65. */
+	id65[0] = 64;
+	memset(id65 + 1, 'x', 65);
+	with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_MEMBERS, 65, id65);
+	REFUSED(&r, MAX, CPNS_ME_OK, 0);
+	id65[0] = 65;
+	with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_MEMBERS, 66, id65);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_MEMBERS);
+	id65[0] = 0xff;
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_MEMBERS);
+
+	/* What only a struct can say: no bytes, or too many. */
+	sample(&m, CPNS_MSG_GK_NOTIFY);
+	m.members = NULL;
+	EXPECT_EQ(CPNS_ME_ATTR_VALUE,
+		  cpns_msg_encode(&m, buf, sizeof(buf), &len));
+	m.members_len = 0;
+	EXPECT_EQ(0, cpns_msg_encode(&m, buf, sizeof(buf), &len));
+	m.members = big;
+	m.members_len = 65536;
+	EXPECT_EQ(CPNS_ME_ATTR_LEN,
+		  cpns_msg_encode(&m, buf, sizeof(buf), &len));
+}
+
+/* The largest messages fit CPNS_MSG_BODY_MAX_LARGE, not CPNS_MSG_BODY_MAX. */
+TEST(largest_bodies)
+{
+	size_t size = CPNS_MSG_HDR_LEN + CPNS_MSG_BODY_MAX_LARGE, len, ml;
+	uint8_t *buf = malloc(size), *v = malloc(65535);
+	const uint8_t *id;
+	size_t off = 0, idl;
+	struct cpns_msg m, d;
+	unsigned int a, n = 0;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, v);
+	ASSERT_EQ(65535, fill_members(v, 65535, 1008));
+	sample(&m, CPNS_MSG_GK_NOTIFY);
+	m.members = v;
+	m.members_len = 65535;
+	ASSERT_EQ(0, cpns_msg_encode(&m, buf, size, &len));
+	EXPECT_EQ(CPNS_MSG_HDR_LEN + 80 + 4 + 65535, len);
+	EXPECT_EQ(0, cpns_msg_frame(buf, len, CPNS_MSG_BODY_MAX_LARGE, &ml));
+	EXPECT_EQ(len, ml);
+	EXPECT_EQ(CPNS_ME_TOO_BIG, cpns_msg_frame(buf, len, MAX, &ml));
+	ASSERT_EQ(0, cpns_msg_decode(&d, buf, len, CPNS_MSG_BODY_MAX_LARGE,
+				     &a));
+	EXPECT_EQ(65535, d.members_len);
+	while (cpns_msg_members_next(d.members, d.members_len, &off, &id,
+				     &idl))
+		n++;
+	EXPECT_EQ(1009, n);
+	EXPECT_EQ(65535, off);
+
+	sample(&m, CPNS_MSG_GK_BCAST);
+	m.signed_blob = v;
+	m.signed_blob_len = 65535;
+	ASSERT_EQ(0, cpns_msg_encode(&m, buf, size, &len));
+	EXPECT_EQ(0, cpns_msg_decode(&d, buf, len, CPNS_MSG_BODY_MAX_LARGE,
+				     &a));
+	free(v);
+	free(buf);
+}
+
+/* The ids of @v joined by ",", as cpns_msg_members_next() gives them. */
+static unsigned int walk(const uint8_t *v, size_t len, char *out, size_t size)
+{
+	const uint8_t *id;
+	size_t off = 0, l;
+	unsigned int n = 0;
+
+	*out = 0;
+	while (cpns_msg_members_next(v, len, &off, &id, &l) == 1) {
+		snprintf(out + strlen(out), size - strlen(out), "%s%.*s",
+			 n ? "," : "", (int)l, (const char *)id);
+		n++;
+	}
+	return n;
+}
+
+TEST(members_next)
+{
+	const uint8_t *id = (const uint8_t *)"x";
+	char out[256];
+	size_t off, l = 7;
+	uint8_t *p;
+
+	/* Empty: done at once, nothing touched. */
+	off = 0;
+	EXPECT_EQ(0, cpns_msg_members_next(NULL, 0, &off, &id, &l));
+	EXPECT_EQ(0, off);
+	EXPECT_EQ(3, walk(members3, sizeof(members3) - 1, out, sizeof(out)));
+	EXPECT_STREQ("pne-a1,pne-a2,pne-b", out);
+	EXPECT_EQ(1, walk((const uint8_t *)"\x01x", 2, out, sizeof(out)));
+	EXPECT_STREQ("x", out);
+
+	/* Step by step; the end stays the end. */
+	off = 0;
+	ASSERT_EQ(1, cpns_msg_members_next(members3, sizeof(members3) - 1,
+					   &off, &id, &l));
+	EXPECT_EQ(7, off);
+	EXPECT_EQ(6, l);
+	EXPECT_EQ(members3 + 1, id);
+	off = sizeof(members3) - 1;
+	EXPECT_EQ(0, cpns_msg_members_next(members3, off, &off, &id, &l));
+	EXPECT_EQ(0, cpns_msg_members_next(members3, off, &off, &id, &l));
+	off = 100;
+	EXPECT_EQ(0, cpns_msg_members_next(members3, 20, &off, &id, &l));
+
+	/*
+	 * A value the decoder did not check: the walk stops before an
+	 * entry that does not fit or is empty, never reads past it, and
+	 * never loops (ASan watches the exact-size copy).
+	 */
+	p = malloc(7);
+	ASSERT_NE(NULL, p);
+	memcpy(p, "\x06pne-a1", 7);
+	EXPECT_EQ(1, walk(p, 7, out, sizeof(out)));
+	p[0] = 7;
+	EXPECT_EQ(0, walk(p, 7, out, sizeof(out)));
+	p[0] = 0;
+	EXPECT_EQ(0, walk(p, 7, out, sizeof(out)));
+	memcpy(p, "\x01" "a\x05pne", 6);
+	EXPECT_EQ(1, walk(p, 6, out, sizeof(out)));
+	EXPECT_STREQ("a", out);
+	free(p);
+}
+
+TEST(members_add)
+{
+	char id64[65], id65[66];
+	struct cpns_msg m, d;
+	uint8_t buf[256], msg[CPNS_MSG_MAX], *p;
+	size_t len = 0, ml;
+	unsigned int a;
+	char out[512];
+
+	memset(id64, 'z', 64);
+	id64[64] = 0;
+	memset(id65, 'i', 65);
+	id65[65] = 0;
+	ASSERT_EQ(0, cpns_msg_members_add(buf, sizeof(buf), &len, NULL,
+					  "pne-a1"));
+	EXPECT_EQ(7, len);
+	EXPECT_EQ(0, memcmp(buf, "\x06pne-a1", 7));
+	/* Refused: len and the bytes stay as they were. */
+	memset(buf + len, 0xaa, sizeof(buf) - len);
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   "pne-a1"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   "pne-a"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   "PNE-a2"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   ""));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   "pne a2"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   "pne-\xc3\xa9"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					   id65));
+	/* @prev must be the value's last id: none for an empty value. */
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, NULL,
+					   "pne-a2"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a0",
+					   "pne-a2"));
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, sizeof(buf), &len, "ne-a1",
+					   "pne-a2"));
+	EXPECT_EQ(7, len);
+	EXPECT_EQ(0xaa, buf[7]);
+	/* A prefix before its extensions; the longest id. */
+	ASSERT_EQ(0, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a1",
+					  "pne-a10"));
+	ASSERT_EQ(0, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a10",
+					  "pne-a2"));
+	ASSERT_EQ(0, cpns_msg_members_add(buf, sizeof(buf), &len, "pne-a2",
+					  id64));
+	EXPECT_EQ(7 + 8 + 7 + 65, len);
+	EXPECT_EQ(4, walk(buf, len, out, sizeof(out)));
+	EXPECT_EQ(0, strncmp(out, "pne-a1,pne-a10,pne-a2,zzz", 25));
+
+	/* What it builds, the decoder takes. */
+	sample(&m, CPNS_MSG_GK_NOTIFY);
+	m.members = buf;
+	m.members_len = len;
+	ASSERT_EQ(0, cpns_msg_encode(&m, msg, sizeof(msg), &ml));
+	ASSERT_EQ(0, cpns_msg_decode(&d, msg, ml, MAX, &a));
+	EXPECT_EQ(len, d.members_len);
+	EXPECT_EQ(0, memcmp(buf, d.members, len));
+
+	/* Exactly full fits; one byte short does not, nothing written. */
+	p = malloc(7);
+	ASSERT_NE(NULL, p);
+	len = 0;
+	EXPECT_EQ(-1, cpns_msg_members_add(p, 6, &len, NULL, "pne-a1"));
+	EXPECT_EQ(0, len);
+	EXPECT_EQ(0, cpns_msg_members_add(p, 7, &len, NULL, "pne-a1"));
+	EXPECT_EQ(7, len);
+	EXPECT_EQ(-1, cpns_msg_members_add(p, 7, &len, "pne-a1", "pne-a2"));
+	EXPECT_EQ(7, len);
+	free(p);
+}
+
+/* The attribute's 16-bit length bounds a value whatever the buffer. */
+TEST(members_add_65535)
+{
+	uint8_t *buf = malloc(70000);
+	char prev[65];
+	size_t len;
+
+	ASSERT_NE(NULL, buf);
+	EXPECT_EQ(65535, fill_members(buf, 70000, 1008));
+	len = 65535;
+	snprintf(prev, sizeof(prev), "%.14s", "zzzzzzzzzzzzzzzzzz");
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, 70000, &len, prev,
+					   "zzzzzzzzzzzzzzzz"));
+	EXPECT_EQ(65535, len);
+	/* 1008 ids of 64 bytes use 65520: 15 left, room for an id of 14. */
+	len = 65520;
+	snprintf(prev, sizeof(prev), "%04u%060u", 1007, 0);
+	EXPECT_EQ(-1, cpns_msg_members_add(buf, 70000, &len, prev,
+					   "zzzzzzzzzzzzzzz"));
+	EXPECT_EQ(65520, len);
+	EXPECT_EQ(0, cpns_msg_members_add(buf, 70000, &len, prev,
+					  "zzzzzzzzzzzzzz"));
+	EXPECT_EQ(65535, len);
+	free(buf);
 }
 
 /* Which check comes first when two fail (protocol.rst, "Refusals"). */
@@ -610,6 +977,18 @@ TEST(check_order)
 	raw_be(&r, CPNS_MA_VALID_FROM, 8, 10);
 	raw_be(&r, CPNS_MA_VALID_UNTIL, 8, 10);
 	REFUSED(&r, MAX, CPNS_ME_ATTR_MISSING, CPNS_MA_GROUP);
+	/* A bad members value before the missing ones. */
+	raw_hdr(&r, CPNS_MSG_GK_NOTIFY);
+	raw_attr(&r, CPNS_MA_MEMBERS, 2, "\x01-");
+	REFUSED(&r, MAX, CPNS_ME_ATTR_MISSING, CPNS_MA_GROUP);
+	raw_hdr(&r, CPNS_MSG_GK_NOTIFY);
+	raw_attr(&r, CPNS_MA_MEMBERS, 2, "\x02-");
+	REFUSED(&r, MAX, CPNS_ME_ATTR_VALUE, CPNS_MA_MEMBERS);
+	/* No members and an empty window: members is missing. */
+	with(&r, CPNS_MSG_GK_NOTIFY, CPNS_MA_VALID_UNTIL, 8,
+	     "\0\0\0\0\x69\x55\xb9\x00");
+	drop_attr(&r, CPNS_MA_MEMBERS);
+	REFUSED(&r, MAX, CPNS_ME_ATTR_MISSING, CPNS_MA_MEMBERS);
 	/* The header's checks: version, type, flags, size, length. */
 	raw_hdr(&r, 0);
 	r.b[0] = 9;
@@ -725,6 +1104,17 @@ TEST(names)
 	EXPECT_STREQ("valid_until", cpns_msg_attr_name(CPNS_MA_VALID_UNTIL));
 	EXPECT_STREQ("unknown", cpns_msg_attr_name(__CPNS_MA_MAX));
 	EXPECT_STREQ("not_member", cpns_msg_status_name(CPNS_ST_NOT_MEMBER));
+	EXPECT_STREQ("conflict", cpns_msg_status_name(CPNS_ST_CONFLICT));
+	EXPECT_STREQ("gk-exclude", cpns_msg_type_name(CPNS_MSG_GK_EXCLUDE));
+	EXPECT_STREQ("gk-pull", cpns_msg_type_name(CPNS_MSG_GK_PULL));
+	EXPECT_STREQ("members", cpns_msg_attr_name(CPNS_MA_MEMBERS));
+	/* Every number below the end has a name. */
+	for (i = 1; i < __CPNS_MSG_MAX; i++)
+		EXPECT_STRNE("unknown", cpns_msg_type_name(i));
+	for (i = 1; i < __CPNS_MA_MAX; i++)
+		EXPECT_NE(NULL, cpns_msg_attr_name(i));
+	for (i = 0; i < __CPNS_ST_MAX; i++)
+		EXPECT_NE(NULL, cpns_msg_status_name(i));
 	EXPECT_STREQ("unknown", cpns_msg_status_name(__CPNS_ST_MAX));
 	/* Distinct, so that logs and vectors name one thing each. */
 	for (i = 1; i < __CPNS_MSG_MAX; i++)

@@ -97,6 +97,10 @@ static void store(struct cpns_msg *m, unsigned int a, unsigned long long n,
 	case CPNS_MA_SLOT:
 		m->slot = n;
 		break;
+	case CPNS_MA_MEMBERS:
+		m->members = p;
+		m->members_len = l;
+		break;
 	}
 }
 
@@ -135,6 +139,7 @@ static int from_record(const struct cpns_vec_rec *r, struct cpns_msg *m,
 		case CPNS_MA_GROUP_KEY:
 		case CPNS_MA_SIGNED_BLOB:
 		case CPNS_MA_TEXT:
+		case CPNS_MA_MEMBERS:
 			if (hex(h, v, &p, &l))
 				return -1;
 			break;
@@ -162,11 +167,13 @@ static bool same(const struct cpns_msg *d, const struct cpns_msg *m)
 	       d->gkdk_len == m->gkdk_len &&
 	       d->signed_blob_len == m->signed_blob_len &&
 	       d->text_len == m->text_len &&
+	       d->members_len == m->members_len &&
 	       BYTES_EQ(pne_id, m->pne_id_len) &&
 	       BYTES_EQ(gkdk, m->gkdk_len) &&
 	       BYTES_EQ(sign_key, 32) && BYTES_EQ(group_key, 32) &&
 	       BYTES_EQ(signed_blob, m->signed_blob_len) &&
-	       BYTES_EQ(text, m->text_len);
+	       BYTES_EQ(text, m->text_len) &&
+	       BYTES_EQ(members, m->members_len);
 #undef BYTES_EQ
 }
 
@@ -189,7 +196,7 @@ TEST(msg_vectors)
 		const char *bm = cpns_vec_get(&r, "body_max");
 		const char *res = cpns_vec_get(&r, "result");
 		size_t body_max = bm ? strtoul(bm, NULL, 10) : CPNS_MSG_BODY_MAX;
-		uint8_t *buf, out[16384];
+		uint8_t *buf, out[CPNS_MSG_HDR_LEN + CPNS_MSG_BODY_MAX_LARGE];
 		struct held h = { .n = 0 };
 		const char *why = "";
 		struct cpns_msg d, m;

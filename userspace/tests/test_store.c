@@ -65,6 +65,19 @@ static void fill(uint8_t *b, size_t n, uint8_t seed)
 		b[i] = (uint8_t)(seed + 7 * i);
 }
 
+static struct store_gk make_gk(uint32_t group, uint64_t epoch)
+{
+	struct store_gk gk = {
+		.group = group,
+		.epoch = epoch,
+		.valid_from = 1000 + epoch,
+		.valid_until = 5000 + epoch,
+	};
+
+	fill(gk.key, sizeof(gk.key), (uint8_t)(0x5a ^ group * 13 ^ epoch));
+	return gk;
+}
+
 static struct store_kms make_kms(uint32_t set_id, unsigned int height)
 {
 	struct store_kms k = {
@@ -234,13 +247,13 @@ TEST_F(store, refuses_symlink_and_bad_paths)
 TEST_F(store, schema_version_and_app_id)
 {
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
-	EXPECT_EQ(1, raw_int(self->path, "PRAGMA user_version"));
+	EXPECT_EQ(2, raw_int(self->path, "PRAGMA user_version"));
 	EXPECT_EQ(0x43504e53, raw_int(self->path, "PRAGMA application_id"));
 	/* Reopening migrates nothing and keeps the data. */
 	ASSERT_EQ(0, store_pne_add(self->st, "a", "/k/a", NULL, 0));
 	reopen(self);
 	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
-	EXPECT_EQ(1, raw_int(self->path, "PRAGMA user_version"));
+	EXPECT_EQ(2, raw_int(self->path, "PRAGMA user_version"));
 	EXPECT_EQ(1, raw_int(self->path, "SELECT count(*) FROM pnes"));
 	EXPECT_EQ(1, raw_int(self->path, "SELECT count(*) FROM "
 			     "pragma_journal_mode WHERE journal_mode = 'wal'"));
@@ -251,14 +264,14 @@ TEST_F(store, refuses_newer_schema)
 	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
 	store_close(self->st);
 	self->st = NULL;
-	ASSERT_EQ(SQLITE_OK, raw_sql(self->path, "PRAGMA user_version = 2"));
+	ASSERT_EQ(SQLITE_OK, raw_sql(self->path, "PRAGMA user_version = 3"));
 	EXPECT_EQ(-ENOTSUP, open_st(self));
 	EXPECT_EQ(NULL, self->st);
 	EXPECT_NE(NULL, strstr(self->err,
-			       "schema version 2 is newer than this cpnsd knows (1)"))
+			       "schema version 3 is newer than this cpnsd knows (2)"))
 		TH_LOG("%s", self->err);
 	/* And left as it was. */
-	EXPECT_EQ(2, raw_int(self->path, "PRAGMA user_version"));
+	EXPECT_EQ(3, raw_int(self->path, "PRAGMA user_version"));
 }
 
 TEST_F(store, refuses_foreign_database)
@@ -272,6 +285,53 @@ TEST_F(store, refuses_foreign_database)
 				     "PRAGMA user_version = 1"));
 	EXPECT_EQ(-EINVAL, open_st(self));
 	EXPECT_EQ(1, raw_int(self->path, "SELECT count(*) FROM sqlite_schema"));
+}
+
+/*
+ * A gateway database of part 1 (version 1: the figure b tables dropped,
+ * as cpnsd 1 made it) keeps its data and gets the figure b tables on
+ * open, in one step.
+ */
+TEST_F(store, migrates_version_1)
+{
+	struct store_kms k = make_kms(2, 3), got;
+	struct store_gk gk = make_gk(4, 1);
+	const char *const m[] = { "a" };
+	uint8_t sk[32], gsk[32];
+	struct store_pne p;
+	uint32_t slot;
+
+	fill(sk, sizeof(sk), 3);
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_kms_put(self->st, &k, NULL, 0));
+	ASSERT_EQ(0, store_signkey_put(self->st, sk));
+	ASSERT_EQ(0, store_pne_add(self->st, "a", "/k/a", NULL, 0));
+	ASSERT_EQ(0, store_pne_assign(self->st, "a", &slot, NULL, 0));
+	store_close(self->st);
+	self->st = NULL;
+	ASSERT_EQ(SQLITE_OK, raw_sql(self->path,
+		"DROP TABLE gk_acks; DROP TABLE gk_excluded; "
+		"DROP TABLE gk_members; DROP TABLE gks; "
+		"PRAGMA user_version = 1"));
+	EXPECT_EQ(0, raw_int(self->path, "SELECT count(*) FROM sqlite_schema "
+			     "WHERE name LIKE 'gk%'"));
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	EXPECT_EQ(2, raw_int(self->path, "PRAGMA user_version"));
+	EXPECT_EQ(4, raw_int(self->path, "SELECT count(*) FROM sqlite_schema "
+			     "WHERE type = 'table' AND name LIKE 'gk%'"));
+	ASSERT_EQ(0, store_kms_get(self->st, &got));
+	EXPECT_EQ(0, memcmp(k.master, got.master, 32));
+	ASSERT_EQ(0, store_signkey_get(self->st, gsk));
+	EXPECT_EQ(0, memcmp(sk, gsk, 32));
+	ASSERT_EQ(0, store_pne_get(self->st, "a", &p));
+	EXPECT_EQ(STORE_PNE_ASSIGNED, p.state);
+	EXPECT_EQ(0, p.slot);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 1, self->err, ERRLEN))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(1, store_gk_is_member(self->st, 4, "a"));
+	OPENSSL_cleanse(&got, sizeof(got));
+	OPENSSL_cleanse(gsk, sizeof(gsk));
 }
 
 /* ---- key material set and signing key ---- */
@@ -900,6 +960,342 @@ TEST_F(store, reopen_keeps_everything)
 	OPENSSL_cleanse(&got, sizeof(got));
 }
 
+/* ---- figure b: Group Keys, members, acknowledgements ---- */
+
+/* Joins the ids a foreach saw: "a b c"; stops at @stop_at. */
+struct ids {
+	char s[512];
+	int n, stop_at;
+};
+
+static int see_id(const char *id, void *arg)
+{
+	struct ids *v = arg;
+	size_t l = strlen(v->s);
+
+	snprintf(v->s + l, sizeof(v->s) - l, "%s%s", l ? " " : "", id);
+	return ++v->n == v->stop_at ? 42 : 0;
+}
+
+static int see_excl(uint32_t group, uint64_t epoch, void *arg)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%u@%llu", group,
+		 (unsigned long long)epoch);
+	return see_id(buf, arg);
+}
+
+static int see_gk(const struct store_gk *gk, void *arg)
+{
+	struct store_gk want = make_gk(gk->group, gk->epoch);
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%u@%llu%s", gk->group,
+		 (unsigned long long)gk->epoch,
+		 memcmp(&want, gk, sizeof(want)) ? "(bad)" : "");
+	OPENSSL_cleanse(&want, sizeof(want));
+	return see_id(buf, arg);
+}
+
+static const char *gk_members(struct store *st, uint32_t group,
+			      struct ids *v)
+{
+	memset(v, 0, sizeof(*v));
+	return store_gk_member_foreach(st, group, see_id, v) ? "(failed)" :
+		v->s;
+}
+
+static const char *gk_excluded(struct store *st, const char *id,
+			       struct ids *v)
+{
+	memset(v, 0, sizeof(*v));
+	return store_gk_excluded_foreach(st, id, see_excl, v) ? "(failed)" :
+		v->s;
+}
+
+static const char *gk_acks(struct store *st, uint32_t group, uint64_t epoch,
+			   struct ids *v)
+{
+	memset(v, 0, sizeof(*v));
+	return store_gk_ack_foreach(st, group, epoch, see_id, v) ?
+		"(failed)" : v->s;
+}
+
+TEST_F(store, gk_put_get_refusals)
+{
+	static const char *const m[] = { "B", "a", "c" };
+	static const char *const unsorted[] = { "a", "B" };
+	static const char *const twice[] = { "a", "a" };
+	static const char *const badid[] = { "a", "b c" };
+	struct store_gk gk = make_gk(7, 3), got;
+	struct ids v;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	EXPECT_EQ(-ENOENT, store_gk_get(self->st, 7, &got));
+	EXPECT_STREQ("group 7: no Group Key", store_errmsg(self->st));
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 3, self->err, ERRLEN))
+		TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_gk_get(self->st, 7, &got));
+	EXPECT_EQ(0, memcmp(&gk, &got, sizeof(gk)));
+	EXPECT_STREQ("B a c", gk_members(self->st, 7, &v));
+
+	/* Older epoch; same epoch with another key or validity. */
+	gk = make_gk(7, 2);
+	EXPECT_EQ(-ESTALE, store_gk_put(self->st, &gk, m, 3, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 7: epoch 2 is below the stored epoch 3",
+		     self->err);
+	gk = make_gk(7, 3);
+	gk.key[31] ^= 1;
+	EXPECT_EQ(-EEXIST, store_gk_put(self->st, &gk, m, 1, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 7: epoch 3 is stored with another key or validity",
+		     self->err);
+	gk = make_gk(7, 3);
+	gk.valid_until++;
+	EXPECT_EQ(-EEXIST, store_gk_put(self->st, &gk, m, 1, NULL, 0));
+	gk = make_gk(7, 3);
+	gk.valid_from--;
+	EXPECT_EQ(-EEXIST, store_gk_put(self->st, &gk, m, 1, NULL, 0));
+	EXPECT_STREQ("B a c", gk_members(self->st, 7, &v));
+
+	/* Bad arguments write nothing. */
+	gk = make_gk(7, 4);
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, unsorted, 2, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 7: members not in ascending order at B",
+		     self->err);
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, twice, 2, NULL, 0));
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, NULL, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, badid, 2, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 7: PNE (invalid id): ids are 1..64 of [A-Za-z0-9._:-]",
+		     self->err);
+	gk = make_gk(0, 4);
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, m, 3, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 0: groups are 1..4294967295", self->err);
+	gk = make_gk(7, 0);
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, m, 3, self->err,
+					ERRLEN));
+	EXPECT_STREQ("group 7: epoch 0 outside 1..9223372036854775807",
+		     self->err);
+	gk = make_gk(7, (uint64_t)INT64_MAX + 1);
+	EXPECT_EQ(-EINVAL, store_gk_put(self->st, &gk, m, 3, NULL, 0));
+	EXPECT_EQ(-EINVAL, store_gk_get(self->st, 0, &got));
+	EXPECT_EQ(-EINVAL, store_gk_member_foreach(self->st, 0, see_id, &v));
+	EXPECT_EQ(-EINVAL, store_gk_is_member(self->st, 7, "a b"));
+	EXPECT_EQ(-EINVAL, store_gk_is_member(self->st, 0, "a"));
+	EXPECT_EQ(-EINVAL, store_gk_excluded_foreach(self->st, "", see_excl,
+						     &v));
+	ASSERT_EQ(0, store_gk_get(self->st, 7, &got));
+	EXPECT_EQ(3, got.epoch);
+	EXPECT_EQ(1, store_gk_is_member(self->st, 7, "a"));
+	EXPECT_EQ(0, store_gk_is_member(self->st, 7, "A"));
+	EXPECT_EQ(0, store_gk_is_member(self->st, 8, "a"));
+
+	/* Groups in order; no members is a group too. */
+	gk = make_gk(2, 9);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, NULL, 0, NULL, 0));
+	memset(&v, 0, sizeof(v));
+	EXPECT_EQ(0, store_gk_foreach(self->st, see_gk, &v));
+	EXPECT_STREQ("2@9 7@3", v.s);
+	memset(&v, 0, sizeof(v));
+	v.stop_at = 1;
+	EXPECT_EQ(42, store_gk_foreach(self->st, see_gk, &v));
+	EXPECT_STREQ("", gk_members(self->st, 2, &v));
+	gk = make_gk(7, INT64_MAX);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 3, NULL, 0));
+	ASSERT_EQ(0, store_gk_get(self->st, 7, &got));
+	EXPECT_EQ((uint64_t)INT64_MAX, got.epoch);
+	OPENSSL_cleanse(&gk, sizeof(gk));
+	OPENSSL_cleanse(&got, sizeof(got));
+}
+
+TEST_F(store, gk_join_and_exclusion)
+{
+	static const char *const abc[] = { "a", "b", "c" };
+	static const char *const ac[] = { "a", "c" };
+	static const char *const abd[] = { "a", "b", "d" };
+	struct store_gk gk = make_gk(5, 1), g9 = make_gk(9, 4);
+	struct ids v;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, ac, 2, NULL, 0));
+	ASSERT_EQ(0, store_gk_put(self->st, &g9, abc, 3, NULL, 0));
+	/* A join: same epoch, same key, one more member. */
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, abc, 3, self->err, ERRLEN))
+		TH_LOG("%s", self->err);
+	EXPECT_STREQ("a b c", gk_members(self->st, 5, &v));
+	EXPECT_STREQ("", gk_excluded(self->st, "b", &v));
+	/* A repeat changes nothing. */
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, abc, 3, NULL, 0));
+	EXPECT_STREQ("a b c", gk_members(self->st, 5, &v));
+
+	/* Epoch 2 without c, and d joins: c is excluded at epoch 2. */
+	gk = make_gk(5, 2);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, abd, 3, NULL, 0));
+	EXPECT_STREQ("a b d", gk_members(self->st, 5, &v));
+	EXPECT_EQ(0, store_gk_is_member(self->st, 5, "c"));
+	EXPECT_STREQ("5@2", gk_excluded(self->st, "c", &v));
+	EXPECT_STREQ("", gk_excluded(self->st, "d", &v));
+	/* Excluded from two groups, in group order. */
+	g9 = make_gk(9, 6);
+	ASSERT_EQ(0, store_gk_put(self->st, &g9, ac, 2, NULL, 0));
+	EXPECT_STREQ("5@2", gk_excluded(self->st, "c", &v));
+	EXPECT_STREQ("9@6", gk_excluded(self->st, "b", &v));
+	/* Everyone out: the group keeps its key with no member here. */
+	gk = make_gk(5, 3);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, NULL, 0, NULL, 0));
+	EXPECT_STREQ("", gk_members(self->st, 5, &v));
+	EXPECT_STREQ("5@3", gk_excluded(self->st, "a", &v));
+	EXPECT_STREQ("5@2", gk_excluded(self->st, "c", &v));
+	EXPECT_STREQ("5@3 9@6", gk_excluded(self->st, "b", &v));
+
+	/* A member again loses its record; the others keep theirs. */
+	reopen(self);
+	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
+	gk = make_gk(5, 4);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, abc + 1, 1, NULL, 0));
+	EXPECT_STREQ("9@6", gk_excluded(self->st, "b", &v));
+	EXPECT_STREQ("5@2", gk_excluded(self->st, "c", &v));
+	EXPECT_STREQ("b", gk_members(self->st, 5, &v));
+	memset(&v, 0, sizeof(v));
+	v.stop_at = 1;
+	EXPECT_EQ(42, store_gk_excluded_foreach(self->st, "a", see_excl, &v));
+	OPENSSL_cleanse(&gk, sizeof(gk));
+	OPENSSL_cleanse(&g9, sizeof(g9));
+}
+
+TEST_F(store, gk_acks)
+{
+	static const char *const m[] = { "a", "b", "c" };
+	struct store_gk gk = make_gk(3, 10);
+	struct ids v;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	EXPECT_EQ(-ENOENT, store_gk_ack(self->st, 3, 10, "a"));
+	EXPECT_STREQ("group 3: no Group Key", store_errmsg(self->st));
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 3, NULL, 0));
+	EXPECT_EQ(0, store_gk_acked(self->st, 3, 10, "b"));
+	EXPECT_STREQ("", gk_acks(self->st, 3, 10, &v));
+	ASSERT_EQ(0, store_gk_ack(self->st, 3, 10, "c"));
+	ASSERT_EQ(0, store_gk_ack(self->st, 3, 10, "a"));
+	EXPECT_EQ(0, store_gk_ack(self->st, 3, 10, "a"));	/* a repeat */
+	EXPECT_EQ(1, store_gk_acked(self->st, 3, 10, "a"));
+	EXPECT_EQ(0, store_gk_acked(self->st, 3, 10, "b"));
+	EXPECT_EQ(0, store_gk_acked(self->st, 3, 9, "a"));
+	EXPECT_STREQ("a c", gk_acks(self->st, 3, 10, &v));
+	EXPECT_EQ(-ESTALE, store_gk_ack(self->st, 3, 9, "b"));
+	EXPECT_STREQ("group 3: epoch 9 is not the current epoch 10",
+		     store_errmsg(self->st));
+	EXPECT_EQ(-ESTALE, store_gk_ack(self->st, 3, 11, "b"));
+	EXPECT_EQ(-EINVAL, store_gk_ack(self->st, 3, 10, "b b"));
+	EXPECT_EQ(NULL, strstr(store_errmsg(self->st), "b b"));
+	EXPECT_EQ(-EINVAL, store_gk_ack(self->st, 0, 10, "b"));
+	EXPECT_EQ(-EINVAL, store_gk_ack(self->st, 3, 0, "b"));
+	EXPECT_EQ(-EINVAL, store_gk_acked(self->st, 3, 10, NULL));
+	EXPECT_EQ(-EINVAL, store_gk_ack_foreach(self->st, 0, 10, see_id, &v));
+
+	/* A join or a repeat keeps them; they survive a reopen. */
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 2, NULL, 0));
+	reopen(self);
+	ASSERT_NE(NULL, self->st) TH_LOG("%s", self->err);
+	EXPECT_STREQ("a c", gk_acks(self->st, 3, 10, &v));
+	memset(&v, 0, sizeof(v));
+	v.stop_at = 1;
+	EXPECT_EQ(42, store_gk_ack_foreach(self->st, 3, 10, see_id, &v));
+	/* A new epoch drops them. */
+	gk = make_gk(3, 11);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, m, 3, NULL, 0));
+	EXPECT_STREQ("", gk_acks(self->st, 3, 10, &v));
+	EXPECT_EQ(0, store_gk_acked(self->st, 3, 10, "a"));
+	EXPECT_EQ(0, raw_int(self->path, "SELECT count(*) FROM gk_acks"));
+	ASSERT_EQ(0, store_gk_ack(self->st, 3, 11, "b"));
+	EXPECT_STREQ("b", gk_acks(self->st, 3, 11, &v));
+	OPENSSL_cleanse(&gk, sizeof(gk));
+}
+
+static bool file_has(const char *path, const uint8_t *key, size_t n)
+{
+	static uint8_t buf[1 << 20];
+	FILE *f = fopen(path, "rb");
+	size_t len;
+
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return memmem(buf, len, key, n) != NULL;
+}
+
+/* A replaced Group Key is overwritten in the file and gone from the WAL. */
+TEST_F(store, gk_old_key_wiped)
+{
+	struct store_gk k1 = make_gk(6, 1), k2 = make_gk(6, 2);
+	char wal[160];
+
+	snprintf(wal, sizeof(wal), "%s-wal", self->path);
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_gk_put(self->st, &k1, NULL, 0, NULL, 0));
+	ASSERT_EQ(0, store_gk_put(self->st, &k2, NULL, 0, NULL, 0));
+	EXPECT_TRUE(file_has(self->path, k2.key, sizeof(k2.key)));
+	EXPECT_FALSE(file_has(self->path, k1.key, sizeof(k1.key)));
+	EXPECT_FALSE(file_has(wal, k1.key, sizeof(k1.key)));
+}
+
+TEST_F(store, gk_schema_refuses)
+{
+	static const char *const bad[] = {
+		/* an epoch back, or kept with another key */
+		"UPDATE gks SET epoch = 1",
+		"UPDATE gks SET key = zeroblob(32)",
+		"UPDATE gks SET valid_until = 1",
+		"DELETE FROM gks",
+		/* a short key, group 0 */
+		"INSERT INTO gks VALUES (2, 1, zeroblob(31), 0, 1)",
+		"INSERT INTO gks VALUES (0, 1, zeroblob(32), 0, 1)",
+		/* a member of no group, a bad id */
+		"INSERT INTO gk_members VALUES (9, 'x')",
+		"INSERT INTO gk_members VALUES (1, 'x y')",
+		/* excluded while a member, or at another epoch */
+		"INSERT INTO gk_excluded VALUES ('a', 1, 5)",
+		"INSERT INTO gk_excluded VALUES ('x', 1, 4)",
+		"UPDATE gk_excluded SET epoch = 4",
+		/* an acknowledgement of another epoch */
+		"INSERT INTO gk_acks VALUES (1, 4, 'a')",
+		"INSERT INTO gk_acks VALUES (1, 6, 'a')",
+	};
+	static const char *const ab[] = { "a", "b" };
+	struct store_gk gk = make_gk(1, 5);
+	size_t i;
+
+	ASSERT_EQ(0, open_st(self)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, ab, 2, NULL, 0));
+	ASSERT_EQ(0, store_gk_put(self->st, &gk, ab, 1, NULL, 0));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *q = bad[i] ? bad[i] : "";
+
+		EXPECT_EQ(SQLITE_CONSTRAINT, raw_sql(self->path, q) & 0xff)
+			TH_LOG("accepted: %s", q);
+	}
+	/* What the rules allow, so the refusals above are not blanket. */
+	EXPECT_EQ(SQLITE_OK, raw_sql(self->path,
+				     "INSERT INTO gk_acks VALUES (1, 5, 'a')"));
+	EXPECT_EQ(SQLITE_OK, raw_sql(self->path,
+				     "DELETE FROM gk_members WHERE pne_id = 'a'"));
+	EXPECT_EQ(2, raw_int(self->path, "SELECT count(*) FROM gk_excluded "
+			     "WHERE epoch = 5"));
+	EXPECT_EQ(SQLITE_OK, raw_sql(self->path,
+				     "INSERT INTO gk_members VALUES (1, 'b')"));
+	EXPECT_EQ(1, raw_int(self->path, "SELECT count(*) FROM gk_excluded"));
+	EXPECT_EQ(SQLITE_OK, raw_sql(self->path, "UPDATE gks SET epoch = 6, "
+				     "key = zeroblob(32)"));
+	EXPECT_EQ(0, raw_int(self->path, "SELECT count(*) FROM gk_acks"));
+	OPENSSL_cleanse(&gk, sizeof(gk));
+}
+
 /* ---- kill -9 in the middle of a stream of assignments ---- */
 
 #define KILLS		50
@@ -1125,6 +1521,185 @@ TEST_F(store, kill9_keeps_acknowledged)
 	TH_LOG("%d kills, %d acknowledgements, %d rounds acknowledged something",
 	       KILLS, nacks, mid);
 	EXPECT_LT(KILLS / 2, mid);
+}
+
+/* ---- kill -9 in the middle of a stream of Group Key notifications ---- */
+
+#define GK_KILLS	30
+
+/* The members of every epoch of group 1: a subset of m0..m7, by epoch. */
+static size_t gk_epoch_members(uint64_t epoch, const char *ids[8],
+			       char buf[8][4])
+{
+	unsigned int bits = (unsigned int)(epoch * 2654435761u >> 7) & 0xff;
+	size_t i, n = 0;
+
+	for (i = 0; i < 8; i++) {
+		if (!(bits & 1u << i))
+			continue;
+		snprintf(buf[n], sizeof(buf[n]), "m%zu", i);
+		ids[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The child: a gateway taking notification after notification, writing
+ * each stored epoch ("P e") and acknowledgement ("A e id") to the pipe
+ * only after the call returned.
+ */
+static void __attribute__((noreturn)) gk_hammer(const char *path, int fd,
+						uint64_t seed)
+{
+	char line[64], err[ERRLEN], buf[8][4];
+	struct store_gk gk;
+	const char *ids[8];
+	struct store *st;
+	uint64_t epoch = 0;
+	size_t n, i;
+	int len;
+
+	if (store_open(path, &st, err, sizeof(err)))
+		_exit(3);
+	if (!store_gk_get(st, 1, &gk))
+		epoch = gk.epoch;
+	if (write(fd, "S\n", 2) != 2)
+		_exit(4);
+	for (;;) {
+		epoch += 1 + xorshift64s(&seed) % 2;
+		gk = make_gk(1, epoch);
+		n = gk_epoch_members(epoch, ids, buf);
+		if (store_gk_put(st, &gk, ids, n, err, sizeof(err)))
+			_exit(5);
+		len = snprintf(line, sizeof(line), "P %llu -\n",
+			       (unsigned long long)epoch);
+		if (write(fd, line, len) != len)
+			_exit(4);
+		for (i = 0; i < n; i++) {
+			if (xorshift64s(&seed) % 2)
+				continue;
+			if (store_gk_ack(st, 1, epoch, ids[i]))
+				_exit(6);
+			len = snprintf(line, sizeof(line), "A %llu %s\n",
+				       (unsigned long long)epoch, ids[i]);
+			if (write(fd, line, len) != len)
+				_exit(4);
+		}
+	}
+}
+
+TEST_F(store, kill9_keeps_group_keys)
+{
+	uint64_t seed = (uint64_t)time(NULL) * 2654435761u ^ getpid();
+	uint64_t put = 0, acked_epoch = 0;
+	char acked[8][8], buf8[8][4];
+	int i, fds[2], status, nacked = 0;
+	const char *ids[8];
+	struct store_gk gk, want;
+	struct ids v;
+	pid_t pid;
+
+	TH_LOG("seed %llu", (unsigned long long)seed);
+	for (i = 0; i < GK_KILLS; i++) {
+		static char buf[1 << 16];
+		char joined[64] = "", *p, *nl, *first;
+		size_t have = 0, n, j;
+		ssize_t r;
+
+		buf[0] = 0;
+		ASSERT_EQ(0, pipe(fds));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(fds[0]);
+			gk_hammer(self->path, fds[1], seed + i);
+		}
+		close(fds[1]);
+		/* As in kill9_keeps_acknowledged; after a first put here. */
+		if (i % 5) {
+			struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+
+			while (!(first = strchr(buf, '\n')) ||
+			       !strchr(first + 1, '\n')) {
+				ASSERT_EQ(1, poll(&pfd, 1, 10000));
+				r = read(fds[0], buf + have,
+					 sizeof(buf) - have - 1);
+				ASSERT_LT(0, r);
+				have += r;
+				buf[have] = 0;
+			}
+			usleep(xorshift64s(&seed) % 30000);
+		} else {
+			usleep(xorshift64s(&seed) % 20000);
+		}
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		while ((r = read(fds[0], buf + have,
+				 sizeof(buf) - have - 1)) > 0)
+			have += r;
+		close(fds[0]);
+		buf[have] = 0;
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("round %d: child exited %d", i,
+			       WEXITSTATUS(status));
+		for (p = buf; (nl = strchr(p, '\n')); p = nl + 1) {
+			unsigned long long e;
+			char c, id[8];
+
+			*nl = 0;
+			if (sscanf(p, "%c %llu %7s", &c, &e, id) != 3)
+				continue;
+			if (c == 'P') {
+				ASSERT_LT(put, e);
+				put = e;
+				nacked = 0;
+			} else if (nacked < 8) {
+				ASSERT_EQ(put, e);
+				snprintf(acked[nacked++], 8, "%s", id);
+				acked_epoch = e;
+			}
+		}
+
+		ASSERT_EQ(0, open_st(self)) TH_LOG("round %d: %s", i, self->err);
+		if (!put) {
+			EXPECT_EQ(-ENOENT, store_gk_get(self->st, 1, &gk));
+			goto next;
+		}
+		ASSERT_EQ(0, store_gk_get(self->st, 1, &gk));
+		/* At most one unacknowledged put beyond the last one. */
+		ASSERT_LE(put, gk.epoch) TH_LOG("round %d: epoch %llu lost", i,
+						(unsigned long long)put);
+		want = make_gk(1, gk.epoch);
+		ASSERT_EQ(0, memcmp(&want, &gk, sizeof(gk)))
+			TH_LOG("round %d: epoch %llu torn", i,
+			       (unsigned long long)gk.epoch);
+		/* The members went in with their key. */
+		n = gk_epoch_members(gk.epoch, ids, buf8);
+		for (j = 0; j < n; j++)
+			snprintf(joined + strlen(joined),
+				 sizeof(joined) - strlen(joined), "%s%s",
+				 j ? " " : "", ids[j]);
+		ASSERT_STREQ(joined, gk_members(self->st, 1, &v))
+			TH_LOG("round %d: epoch %llu", i,
+			       (unsigned long long)gk.epoch);
+		for (j = 0; gk.epoch == acked_epoch && j < (size_t)nacked; j++)
+			ASSERT_EQ(1, store_gk_acked(self->st, 1, gk.epoch,
+						    acked[j]))
+				TH_LOG("round %d: ack of %s lost", i, acked[j]);
+		ASSERT_EQ(0, raw_int(self->path, "SELECT count(*) FROM gk_acks "
+				     "WHERE epoch != (SELECT epoch FROM gks)"));
+		put = gk.epoch;
+		if (acked_epoch != put)
+			nacked = 0;
+next:
+		store_close(self->st);
+		self->st = NULL;
+	}
+	TH_LOG("%d kills, last epoch %llu", GK_KILLS,
+	       (unsigned long long)put);
+	OPENSSL_cleanse(&gk, sizeof(gk));
+	OPENSSL_cleanse(&want, sizeof(want));
 }
 
 TEST_HARNESS_MAIN
