@@ -350,8 +350,8 @@ run_case() {
 	fi
 	if [ -n "$ok" ]; then
 		missing=$(ctl srv -j group-key show $G 2>/dev/null |
-			jq -r '"epoch \(.[0].epoch), \([.. | objects | select(has("missing")) | .missing[]] | length)"' 2>/dev/null)
-		echo "# server's report (cpnsctl -j group-key show $G): ${missing:-unreadable} of $((ngw * npne)) members missing"
+			jq -r '.[0] | "epoch \(.epoch): \([.gateways[] | .acknowledged // [] | .[]] | length) acknowledged, \([.gateways[] | .missing // [] | .[]] | length) missing"' 2>/dev/null)
+		echo "# server's report (cpnsctl -j group-key show $G): ${missing:-unreadable}, of $((ngw * npne)) members"
 		echo "# cpns rotate to acknowledged by all, each rotation (ms): $(tr "\n" " " <"$OUT")"
 		echo "# split, median over rotations (ms): rotate->issued $(cut -d' ' -f2 "$OUT.split" | median)," \
 			"server's issued->all acked $(cut -d' ' -f3 "$OUT.split" | median)," \
