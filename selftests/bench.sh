@@ -17,7 +17,10 @@ for b in "$B"/bench/bench_*; do
 done
 if ls "$TOP"/selftests/bench/* >/dev/null 2>&1; then
 	echo "## VM benchmarks"
-	"$TOP/selftests/vm/run.sh" --suite bench || rc=1
+	# cpnsd_fanout alone starts 181 namespaces and daemons per case,
+	# tens of minutes under TCG on a busy host.
+	VM_TIMEOUT=${VM_TIMEOUT:-3600} "$TOP/selftests/vm/run.sh" --suite bench ||
+		rc=1
 	# What scales over CPUs needs a boot with two of them.
 	echo "## VM benchmarks, two vCPUs"
 	VM_SMP=2 "$TOP/selftests/vm/run.sh" --suite bench \
