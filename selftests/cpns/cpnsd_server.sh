@@ -9,7 +9,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 6
+plan 8
 
 cpns_unload
 modprobe cpns
@@ -34,7 +34,8 @@ cert() {	# CA NAME USAGE
 }
 umask 077
 ca ca && ca otherca && cert ca cpns-server serverAuth &&
-	cert ca gateway-7 clientAuth && cert otherca gateway-8 clientAuth ||
+	cert ca gateway-7 clientAuth && cert otherca gateway-8 clientAuth &&
+	cert ca gateway-9 clientAuth ||
 	bail "openssl could not make the test certificates"
 check "the CA verifies the gateway's certificate" \
 	openssl verify -CAfile "$pki/ca.crt" -purpose sslclient "$pki/gateway-7.crt"
@@ -44,6 +45,8 @@ ns_add gw7
 ns_add gw8
 ns_veth srv v7 10.82.7.1 gw7 eth0 10.82.7.2
 ns_veth srv v8 10.82.8.1 gw8 eth0 10.82.8.2
+ns_add gw9
+ns_veth srv v9 10.82.9.1 gw9 eth0 10.82.9.2
 tls() {	# NAME CA: a [tls] section
 	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
 		"$pki/$1.crt" "$pki/$1.key" "$pki/$2.crt"
@@ -60,7 +63,12 @@ sed -i 's/^height = 4$/height = 4\nserver = 10.82.7.1:4434/' "$CPNSD_TMP/gw7.con
 # gateway-8 trusts the right CA but holds a certificate of another.
 gw_conf gw8 8 127.0.0.1:4433 "$(tls gateway-8 ca)"
 sed -i 's/^height = 4$/height = 4\nserver = 10.82.8.1:4434/' "$CPNSD_TMP/gw8.conf"
+# gateway-7 knows the server's name; gateway-9 expects another server.
+echo 'server-name = cpns-server' >>"$CPNSD_TMP/gw7.conf"
+gw_conf gw9 9 127.0.0.1:4433 "$(tls gateway-9 ca)" 'server-name = cpns-server-2'
+sed -i 's/^height = 4$/height = 4\nserver = 10.82.9.1:4434/' "$CPNSD_TMP/gw9.conf"
 daemon_start gw7 gw7 || bail "gateway 7 did not start"
+daemon_start gw9 gw9 || bail "gateway 9 did not start"
 daemon_start gw8 gw8 || bail "gateway 8 did not start"
 
 up_as() {	# CN: the server lists a session up with that peer id
@@ -80,6 +88,10 @@ check_eq "and that gateway has no session there" 0 \
 # session it had taken for up.
 check "and the gateway logs the server's refusal, naming the server" \
 	log_has gw8 '10\.82\.8\.1:4434 \(cpns-server\): session closed: TLS: .*alert'
+check "a gateway expecting another server name refuses the server's certificate" \
+	wait_until 20 log_has gw9 '10\.82\.9\.1:4434.*: session closed: TLS handshake failed: .*certificate verify failed'
+check_eq "and holds no session with it" 0 \
+	"$(ctl srv -j daemon show | jq '[.peers[] | select(.id == "gateway-9" and .state == "up")] | length')"
 
 cpnsd_cleanup
 trap - EXIT
