@@ -7,7 +7,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 18
+plan 21
 . ./cpnsd_figb_lib.sh
 echo "# set up in ${SECONDS}s"
 # Group 66 protects A-1 -> A-2 datagrams to port 5000 on the fast path;
@@ -128,6 +128,34 @@ daemon_start srv srv || bail "the server did not restart"
 check_eq "the server killed and restarted issues epoch 25 next" \
 	"group $G epoch 25" "$(ctl srv group-key rotate $G)"
 check "and every member installs it" wait_until 60 at_epoch 25 a1 a2 a3 b1
+
+# --- forged traffic under a future epoch: pulls stay few ----------------
+# Anyone on the path can name a future epoch (the tag cannot be checked
+# without the key): ten seconds of such datagrams at A-2 (from the
+# gateway's namespace, whose group has no selector to seal them) make
+# its module report key-missing about once a second; A-2's pulls back off.
+pulls() { grep -c "key missing (epoch 1025 seen" "$CPNSD_TMP/a2.log"; }
+answers() { grep -c "PNE a2: pulled group $G" "$CPNSD_TMP/gwa.log"; }
+p0=$(pulls) a0=$(answers)
+ip netns exec gwa python3 -c '
+import os, socket, struct, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 10
+seq = 1
+while time.time() < end:
+    hdr = struct.pack(">BBHIQQI", 1, 0, 0, 66, 1025, 0x1234, seq)
+    s.sendto(hdr + os.urandom(48), ("10.92.12.2", 5000))
+    seq += 1
+    time.sleep(0.05)
+'
+sleep 1
+p1=$(pulls) a1=$(answers)
+echo "# 10 s of forged future-epoch datagrams: $((p1 - p0)) pulls, $((a1 - a0)) answers"
+check "A-2 pulled, but at most 5 times in 10 s (1 s, doubling)" \
+	test $((p1 - p0)) -ge 1 -a $((p1 - p0)) -le 5
+check_eq "its gateway answered each pull with one notification" \
+	"$((p1 - p0))" "$((a1 - a0))"
+check_eq "and A-2 stays at epoch 25" 25 "$(epoch_of a2)"
 
 check_eq "A-4 and B-2 (not members) hold none of them" "0 0" \
 	"$(epoch_of a4) $(epoch_of b2)"
