@@ -136,6 +136,22 @@ static int srv_step2_notify(struct server *sv, const char *gateway,
 	return ret;
 }
 
+/* Room for one more of @size bytes in *@v; *@cap changes only on success. */
+static int grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? 2 * *cap : 8;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*(void **)v, want * size);
+	if (!p)
+		return -ENOMEM;
+	*(void **)v = p;
+	*cap = want;
+	return 0;
+}
+
 struct names {
 	char (*v)[SRV_NAME_MAX + 1];
 	size_t n, cap;
@@ -145,15 +161,8 @@ static int names_add(const char *name, void *arg)
 {
 	struct names *l = arg;
 
-	if (l->n == l->cap) {
-		void *v;
-
-		l->cap = l->cap ? 2 * l->cap : 8;
-		v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-	}
+	if (grow(&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
 	snprintf(l->v[l->n++], sizeof(*l->v), "%s", name);
 	return 0;
 }
@@ -324,15 +333,8 @@ static int gk_list_add(const struct srv_gk *gk, void *arg)
 {
 	struct gk_list *l = arg;
 
-	if (l->n == l->cap) {
-		void *v;
-
-		l->cap = l->cap ? 2 * l->cap : 8;
-		v = realloc(l->v, l->cap * sizeof(*l->v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-	}
+	if (grow(&l->v, &l->cap, l->n, sizeof(*l->v)))
+		return -ENOMEM;
 	l->v[l->n++] = *gk;
 	return 0;
 }
