@@ -9,7 +9,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 21
+plan 22
 . ./cpnsd_figb_lib.sh
 echo "# set up in ${SECONDS}s"
 
@@ -44,6 +44,12 @@ steps_logged() {
 		log_has a1 "figure b step 8: group $G epoch 1"
 }
 check "each step was logged: server 1-2, gateway 3-6, PNE 7-8" steps_logged
+# The gateway sends each broadcast over IPv6 and IPv4: A-1 hears two.
+copies() {
+	[ "$(grep -c "epoch 1: notification of gateway 1 verified" "$CPNSD_TMP/a1.log")" = 1 ] &&
+		log_has a1 "a copy of one answered, dropped"
+}
+check "A-1 verified epoch 1 once and dropped the copies unverified" copies
 
 # --- revocation ----------------------------------------------------------
 cap a1 "$CPNSD_TMP/e2.a.bin"

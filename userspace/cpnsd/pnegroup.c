@@ -46,6 +46,10 @@ struct pne_group {
 	struct pne_group *next;
 	uint32_t group;
 	uint64_t acked;		/* epoch we answered for on this session */
+	/* Its signed notification: the same bytes heard again (both
+	 * families, every retransmission) are dropped unverified. */
+	uint8_t *acked_blob;
+	size_t acked_len;
 	uint64_t excluded;	/* epoch from which we are not a member */
 	/* The last notification the module said we are not in: a join
 	 * brings the same epoch again with another cover (and signature). */
@@ -68,6 +72,17 @@ static struct pne_group *group_get(struct pne *p, uint32_t group)
 	g->next = p->groups;
 	p->groups = g;
 	return g;
+}
+
+static void remember(struct pne_group *g, const uint8_t *blob, size_t len)
+{
+	free(g->acked_blob);
+	g->acked_len = 0;
+	g->acked_blob = malloc(len);
+	if (!g->acked_blob)
+		return;		/* copies are verified, that is all */
+	memcpy(g->acked_blob, blob, len);
+	g->acked_len = len;
 }
 
 static void send_resp(struct pne *p, uint32_t group, uint64_t epoch,
@@ -218,8 +233,30 @@ static void pneb_step8_install(struct pne *p, const struct cpns_gk_view *v,
 		log_info("group %u: epoch %llu installed", group,
 			 (unsigned long long)epoch);
 	g->acked = epoch;
+	remember(g, v->blob, v->len + CPNS_SIG_LEN);
 	g->pull_ms = 0;		/* a real newer key: pulls may start afresh */
 	send_resp(p, group, epoch, CPNS_ST_OK);
+}
+
+/*
+ * A broadcast byte for byte the notification we installed and answered
+ * on this session is a copy: the gateway sends each one over both
+ * families and again until every member has answered, and a gateway with
+ * many PNEs would otherwise cost each of them a signature check per copy.
+ * Dropping a copy unverified is safe: nothing is done with it.  Not while
+ * the module lacks our GKDK (its keys went with it).
+ */
+static bool heard_already(const struct pne *p, const struct cpns_msg *m)
+{
+	const struct pne_group *g;
+
+	if (p->need_gkdk)
+		return false;
+	for (g = p->groups; g; g = g->next)
+		if (g->acked && g->acked_len == m->signed_blob_len &&
+		    !memcmp(g->acked_blob, m->signed_blob, g->acked_len))
+			return true;
+	return false;
 }
 
 static void receive(struct pne *p, const struct cpns_msg *m, const char *via)
@@ -378,6 +415,11 @@ static void on_datagram(evutil_socket_t fd, short what, void *arg)
 			       cpns_msg_type_name(m.type));
 			continue;
 		}
+		if (heard_already(p, &m)) {
+			log_debug("Group Key Notification from %s: a copy of one answered, dropped",
+				  via);
+			continue;
+		}
 		receive(p, &m, via);
 	}
 }
@@ -513,6 +555,7 @@ void pneb_stop(struct pne *p)
 	p->rxbuf = NULL;
 	while ((g = p->groups)) {
 		p->groups = g->next;
+		free(g->acked_blob);
 		free(g);
 	}
 }
