@@ -7,7 +7,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 21
+plan 24
 . ./cpnsd_figb_lib.sh
 echo "# set up in ${SECONDS}s"
 # Group 66 protects A-1 -> A-2 datagrams to port 5000 on the fast path;
@@ -156,6 +156,22 @@ check "A-2 pulled, but at most 5 times in 10 s (1 s, doubling)" \
 check_eq "its gateway answered each pull with one notification" \
 	"$((p1 - p0))" "$((a1 - a0))"
 check_eq "and A-2 stays at epoch 25" 25 "$(epoch_of a2)"
+
+# --- a PNE that floods pulls itself ---------------------------------------
+# A-3's key in another client: 20 pulls at once on one session, then 3 s
+# of listening.  The gateway answers 4 at once and about 1 a second
+# after (per session), each answer one notification.
+daemon_stop a3
+ip netns exec a3 ./cpnsd_peer pull 10.92.13.1:4433 a3 "$CPNSD_TMP/a3.key" \
+	$G 20 3 >"$CPNSD_TMP/pull.out"
+sed -n '$s/^/# 20 pulls at once: /p' "$CPNSD_TMP/pull.out"
+n=$(sed -n 's/^answers \([0-9]*\) .*/\1/p' "$CPNSD_TMP/pull.out")
+check "20 pulls at once get 4 answers, and at most 3 more in 3 s" \
+	test "${n:-0}" -ge 4 -a "${n:-99}" -le 7
+check_eq "every answer is one Group Key Notification" "$n" \
+	"$(grep -c '^gk-bcast$' "$CPNSD_TMP/pull.out")"
+check "the gateway logged the pulls over the rate" \
+	log_has gwa "PNE a3: pull of group $G over its rate; ignored"
 
 check_eq "A-4 and B-2 (not members) hold none of them" "0 0" \
 	"$(epoch_of a4) $(epoch_of b2)"

@@ -14,6 +14,10 @@
  *   cpnsd_peer raw ADDR:PORT ID KEYFILE HEX
  *	sends HEX after the handshake; prints the reply's type and code,
  *	or "closed"
+ *   cpnsd_peer pull ADDR:PORT ID KEYFILE GROUP COUNT SECONDS
+ *	sends COUNT Group Key Pulls at once on one session, reads for
+ *	SECONDS and prints "answers N bytes B largest L" (what the pulls
+ *	cost the gateway) and one line per answer's type
  *   cpnsd_peer bench ADDR:PORT ID KEYFILE THREADS SECONDS [handshake]
  *	assignments (or bare handshakes) per second over THREADS
  *	concurrent connections; an ID ending in '%' becomes ID0, ID1, ...
@@ -23,6 +27,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,6 +177,83 @@ static int recv_msg(SSL *ssl, uint8_t *buf, struct cpns_msg *m)
 		if (m->type != CPNS_MSG_KEEPALIVE)
 			return 0;
 	}
+}
+
+/* Like recv_msg, with the larger bodies a gateway sends a PNE. */
+static int recv_large(SSL *ssl, uint8_t *buf, struct cpns_msg *m,
+		      size_t *len)
+{
+	for (;;) {
+		if (read_full(ssl, buf, CPNS_MSG_HDR_LEN))
+			return -1;
+		if (cpns_msg_frame(buf, CPNS_MSG_HDR_LEN,
+				   CPNS_MSG_BODY_MAX_LARGE, len))
+			return -2;
+		if (read_full(ssl, buf + CPNS_MSG_HDR_LEN,
+			      *len - CPNS_MSG_HDR_LEN))
+			return -1;
+		if (cpns_msg_decode(m, buf, *len, CPNS_MSG_BODY_MAX_LARGE,
+				    NULL))
+			return -2;
+		if (m->type != CPNS_MSG_KEEPALIVE)
+			return 0;
+	}
+}
+
+static double now(void);
+
+static int cmd_pull(struct peer_conf *c, uint32_t group, int count,
+		    int seconds)
+{
+	size_t len, total = 0, largest = 0;
+	uint8_t out[64], *in = malloc(CPNS_MSG_HDR_LEN +
+				      CPNS_MSG_BODY_MAX_LARGE);
+	double deadline;
+	struct cpns_msg m;
+	int i, answers = 0, ret = 0;
+	SSL *ssl;
+
+	cpns_msg_init(&m, CPNS_MSG_GK_PULL);
+	m.group = group;
+	cpns_msg_set(&m, CPNS_MA_GROUP);
+	if (!in || cpns_msg_encode(&m, out, sizeof(out), &len)) {
+		free(in);
+		return 2;
+	}
+	ssl = session(c, false);
+	if (!ssl) {
+		printf("refused\n");
+		free(in);
+		return 1;
+	}
+	for (i = 0; i < count; i++)
+		if (SSL_write(ssl, out, len) != (int)len) {
+			ret = 1;
+			break;
+		}
+	deadline = now() + seconds;
+	while (!ret && now() < deadline) {
+		struct pollfd pfd = { .fd = SSL_get_fd(ssl), .events = POLLIN };
+
+		if (!SSL_pending(ssl) && poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (recv_large(ssl, in, &m, &len)) {
+			printf("closed\n");
+			break;
+		}
+		answers++;
+		total += len;
+		if (len > largest)
+			largest = len;
+		if (m.type == CPNS_MSG_ERROR)
+			printf("error %s\n", cpns_msg_status_name(m.code));
+		else
+			printf("%s\n", cpns_msg_type_name(m.type));
+	}
+	printf("answers %d bytes %zu largest %zu\n", answers, total, largest);
+	end(ssl);
+	free(in);
+	return ret;
 }
 
 /* 0: assigned (*slot, *set); 1: an Error (printed); -1: no answer. */
@@ -401,6 +483,9 @@ int main(int argc, char **argv)
 		return cmd_assign(&c);
 	if (!strcmp(argv[1], "raw") && argc == 6)
 		return cmd_raw(&c, argv[5]);
+	if (!strcmp(argv[1], "pull") && argc == 8)
+		return cmd_pull(&c, strtoul(argv[5], NULL, 0), atoi(argv[6]),
+				atoi(argv[7]));
 	if (!strcmp(argv[1], "bench") && argc >= 7)
 		return cmd_bench(&c, atoi(argv[5]), atoi(argv[6]),
 				 argc == 8 && !strcmp(argv[7], "handshake"));
