@@ -9,7 +9,7 @@
 . ./common.sh
 . ./cpnsd_lib.sh
 trap cpnsd_cleanup EXIT
-plan 8
+plan 10
 
 cpns_unload
 modprobe cpns
@@ -92,6 +92,44 @@ check "a gateway expecting another server name refuses the server's certificate"
 	wait_until 20 log_has gw9 '10\.82\.9\.1:4434.*: session closed: TLS handshake failed: .*certificate verify failed'
 check_eq "and holds no session with it" 0 \
 	"$(ctl srv -j daemon show | jq '[.peers[] | select(.id == "gateway-9" and .state == "up")] | length')"
+
+# A gateway reports only its own members' answers: gateway-9's key in a
+# client of ours reports m1 (its member) and m2 (a member of gateway 7).
+# (gateway 9's daemon, which refuses this server, stops retrying first.)
+daemon_stop gw9
+ctl srv member add 66 m1@gateway-9 >/dev/null &&
+	ctl srv member add 66 m2@gateway-7 >/dev/null &&
+	ctl srv group-key rotate 66 >/dev/null ||
+	bail "member add or rotate on the server failed"
+ip netns exec gw9 python3 - "$pki" <<'PY'
+import socket, ssl, struct, sys, time
+pki = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.load_verify_locations(pki + "/ca.crt")
+ctx.load_cert_chain(pki + "/gateway-9.crt", pki + "/gateway-9.key")
+def attr(t, v):
+    return struct.pack(">HH", t, len(v)) + v
+def gk_resp(pne):  # protocol.rst: pne-id 1, group 5, epoch 6, status 10
+    body = (attr(1, pne) + attr(5, struct.pack(">I", 66)) +
+            attr(6, struct.pack(">Q", 1)) + attr(10, struct.pack(">H", 0)))
+    return struct.pack(">BBHI", 1, 4, 0, len(body)) + body
+with socket.create_connection(("10.82.9.1", 4434)) as raw:
+    with ctx.wrap_socket(raw, server_hostname="cpns-server") as s:
+        s.sendall(gk_resp(b"m1") + gk_resp(b"m2"))
+        time.sleep(2)
+PY
+check "the server refuses gateway 9's report of gateway 7's member" \
+	wait_until 10 log_has srv "gateway gateway-9: reports PNE m2 for group 66, not a member there; ignored"
+log_has srv "not a member there" ||
+	grep -E "gateway-9|10\.82\.9\.2" "$CPNSD_TMP/srv.log" | tail -15 | sed 's/^/# /'
+report() {	# GATEWAY FIELD: the ids in that list of the report
+	ctl srv -j group-key show 66 |
+		jq -r --arg g "$1" --arg f "$2" \
+		'.[0].gateways[] | select(.gateway == $g) | .[$f] // [] | join(" ")'
+}
+check_eq "and takes its report of its own: m1 acknowledged, m2 still missing" \
+	"m1 / m2" "$(report gateway-9 acknowledged) / $(report gateway-7 missing)"
 
 cpnsd_cleanup
 trap - EXIT

@@ -178,6 +178,10 @@ import contextlib, io, os, runpy, sys
 ynl = sys.argv[1]
 sys.path.insert(0, ynl + "/tools/net/ynl")
 import errno, yaml
+# cpnsd_server.sh plays a gateway with these; ynl_cli.sh runs cli.py in
+# one interpreter with those.
+import encodings.idna, ssl, socket, struct
+import contextlib, copy, io, json, os, runpy, traceback
 spec = ynl + "/Documentation/netlink/specs/nlctrl.yaml"
 for out in (["--output-json"], []):
     sys.argv = ["cli.py", "--no-schema", "--spec", spec, "--do", "getfamily",
