@@ -135,12 +135,13 @@ replay_failed() {	# FILE
 
 # The collection in two VMs side by side, one vCPU each (TCG runs one
 # vCPU on one host core), split by VM_SPLIT (test-name prefixes, an
-# extended regex: the daemon's tests but cpnsd_figb_faults and the YNL
-# client's, about half of the time; kmemleak.sh, which scans for what the tests before it
+# extended regex: the daemon's tests but cpnsd_figb_faults, the YNL
+# client's and fastpath_paths, about half of the time by the "# NAME
+# took Ns" lines; kmemleak.sh, which scans for what the tests before it
 # leaked, runs last in both); one VM when T names tests or the host has
 # one core.
 vm() {
-	local split=${VM_SPLIT:-cpnsd_[^f]|cpnsd_figb[.]|ynl_} dir=${VM_DIR:-$B/vm} p
+	local split=${VM_SPLIT:-cpnsd_[^f]|cpnsd_figb[.]|ynl_|fastpath_p} dir=${VM_DIR:-$B/vm} p
 
 	if [ -n "$T" ] || [ "$(nproc)" -lt 2 ]; then
 		ksft_run "vm: kselftest collection cpns${T:+ ($T*)}" \
@@ -183,10 +184,11 @@ harness() {
 
 # Run one stage in a subshell, its output shown and kept, then counted.
 stage() {
-	local name=$1 out=$logs/stage-$1.log rc counts
+	local name=$1 out=$logs/stage-$1.log rc counts start=$SECONDS
 	echo "# ---- $name"
 	(_n=0; "$name") 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
+	echo "# ---- $name took $((SECONDS - start))s" | tee -a "$out"
 	cat "$out" >>"$log"
 	counts=$logs/stage-$name.counts
 	python3 "$TOP/selftests/lib/tap.py" --stage "$name" \

@@ -30,26 +30,49 @@ verdict() {	# DESC OUT PATTERN STATUS
 	fi
 }
 
-expect_vm_failure() {	# DESC TEST PATTERN [VM_TIMEOUT]
+# The VM cases share one image and run two at a time (TCG runs one vCPU
+# on one host core); their verdicts are printed in order afterwards.
+img=$B/vm-harness/initramfs.cpio
+mkdir -p "$B/vm-harness"
+if ! KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" "$img" \
+	>"$B/harness-image.log" 2>&1; then
+	echo "Bail out! the harness image: see $B/harness-image.log"
+	exit 1
+fi
+cases=()
+start_vm_case() {	# DESC TEST PATTERN [VM_TIMEOUT]
 	local out=$B/harness-$2.log
-	VM_TIMEOUT=${4:-300} VM_DIR=$B/vm-harness "$run" --suite harness \
-		--tests "$2" >"$out" 2>&1
-	verdict "$1" "$out" "$3" $?
+
+	rm -f "$out.rc"
+	cases+=("$1"$'\t'"$out"$'\t'"$3")
+	while [ "$(jobs -rp | wc -l)" -ge 2 ]; do
+		wait -n
+	done
+	{
+		VM_TIMEOUT=${4:-300} VM_INITRD=$img VM_DIR=$B/vm-harness/$2 \
+			"$run" --suite harness --tests "$2" >"$out" 2>&1
+		echo $? >"$out.rc"
+	} &
 }
 
-expect_vm_failure "a failing test fails the run" fail.sh \
-	'^# FAIL vm: selftests: harness: fail.sh / a deliberately failing case'
-expect_vm_failure "a hanging guest fails the run" hang.sh \
+start_vm_case "a hanging guest fails the run" hang.sh \
 	'^# vm: FAIL: guest timed out' 45
-expect_vm_failure "a kernel WARNING fails the run" warn.sh \
+start_vm_case "a failing test fails the run" fail.sh \
+	'^# FAIL vm: selftests: harness: fail.sh / a deliberately failing case'
+start_vm_case "a kernel WARNING fails the run" warn.sh \
 	'^# vm: FAIL: kernel log shows: .*(WARNING|panic_on_warn)'
-expect_vm_failure "a slab use-after-free fails the run" uaf.sh \
+start_vm_case "a slab use-after-free fails the run" uaf.sh \
 	'^# vm: FAIL: kernel log shows: .*(BUG cpns_selftest_uaf|KASAN: (slab-)?use-after-free)'
-expect_vm_failure "a skip not on the allow-list fails the run" skip.sh \
+start_vm_case "a skip not on the allow-list fails the run" skip.sh \
 	'^# FAIL vm: skip not on the allow-list: selftests: harness: skip.sh / a skipped case # SKIP harness self-test'
-expect_vm_failure "a sanitizer report from cpnsctl inside \$( ) fails its test" \
+start_vm_case "a sanitizer report from cpnsctl inside \$( ) fails its test" \
 	sanitizer.sh \
 	'^(# )+sanitizer.sh: a sanitizer reported an error:'
+wait
+for c in "${cases[@]}"; do
+	IFS=$'\t' read -r desc out pattern <<<"$c"
+	verdict "$desc" "$out" "$pattern" "$(cat "$out.rc" 2>/dev/null || echo 0)"
+done
 
 out=$B/harness-static-nosparse.log
 SPARSE=/nonexistent/sparse CHECK_DIR=$B/harness-check \

@@ -19,8 +19,11 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san/ubsan"
 marker="cpns-ksft: begin $name $$"
 echo "$marker" >/dev/kmsg
 
+start=$(date +%s)
 "$dir/.tests/$name" "$@"
 rc=$?
+# Where the VM stage's minutes go (make check must stay well under 15).
+echo "# $name took $(($(date +%s) - start))s"
 
 bad=0
 if ls "$san" | grep -q .; then
