@@ -23,7 +23,7 @@ trap 'reset_case; rm -rf "$CPNSD_TMP"' EXIT
 ROUNDS=${ROUNDS:-5}
 G=66
 CPNSD_BIN=/bench/cpnsd
-CPNSD_DEBUG=
+CPNSD_DEBUG=${FANOUT_DEBUG:+--debug}
 peer=./gk_fanout_peer
 
 modprobe cpns || bail "no cpns module"
@@ -90,7 +90,8 @@ start_stamped() {
 	local ns=$1 name=$2 pid i
 
 	ip netns exec "$ns" "$CPNSD_BIN" -c "$CPNSD_TMP/$name.conf" \
-		--foreground 2> >(stamp >>"$CPNSD_TMP/$name.log") &
+		--foreground ${FANOUT_DEBUG:+--debug} \
+		2> >(stamp >>"$CPNSD_TMP/$name.log") &
 	pid=$!
 	CPNSD_PIDS+=("$pid")
 	for i in $(seq 300); do
@@ -236,9 +237,13 @@ daemons() {
 		done >"$CPNSD_TMP/gw$g.batch"
 		ctl "gw$g" -b "$CPNSD_TMP/gw$g.batch" >/dev/null ||
 			{ echo "# pne add on gateway $g failed"; return 1; }
+		# Started together: one at a time took 757 s for 160 under TCG.
 		for i in $(seq "$npne"); do
-			daemon_start "g${g}p$i" "g${g}p$i" || return 1
+			daemon_launch "g${g}p$i" "g${g}p$i"
 		done
+	done
+	for g in $(seq "$ngw"); do
+		daemon_ready $(seq -f "g${g}p%g" "$npne") || return 1
 	done
 	wait_until 120 gw_ok "$ngw" ||
 		{ echo "# not every gateway reached the server"; return 1; }
@@ -284,9 +289,10 @@ rounds() {
 			[ -n "$l" ] || continue
 			t=${l%% *}
 			x=$(echo "$l" | sed -n 's/.* after \([0-9.]*\) ms$/\1/p')
-			awk -v t="$t" -v c="$t_cmd" -v x="$x" -v t0="$t0" 'BEGIN {
-				printf "%.1f %.1f %.1f\n", (t - c) * 1e3,
-					(t - t0) * 1e3 - x, x }' >>"$OUT.gw"
+			awk -v t="$t" -v c="$t_cmd" -v x="$x" -v t0="$t0" \
+				-v e="$e" -v g="$g" 'BEGIN {
+				printf "%.1f %.1f %.1f %s %s %s\n", (t - c) * 1e3,
+					(t - t0) * 1e3 - x, x, e, g, c }' >>"$OUT.gw"
 			last=$(awk -v a="$last" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
 		done
 		awk -v c="$t_cmd" -v t0="$t0" -v a="$t_all" -v x="$x_all" -v l="$last" \
@@ -315,6 +321,24 @@ peer_run() {
 		PEER_PIDS+=($!)
 	done
 	wait "$srv"
+}
+
+# timeline: the slowest gateway's log (debug level) of its slowest
+# rotation, in ms from the rotate command: when its broadcasts went out
+# and when each PNE's answer came in.
+timeline() {
+	local worst e g c
+
+	worst=$(sort -g -k1,1 "$OUT.gw" | tail -1)
+	read -r _ _ _ e g c <<<"$worst"
+	echo "# timeline of the slowest delivery: gateway $g, epoch $e (ms after rotate)"
+	grep -E "epoch $e[: ]|installed group $G epoch $e\b" "$CPNSD_TMP/gw$g.log" |
+		awk -v c="$c" '{ t = $1; $1 = ""; printf "#   %8.1f %s\n", (t - c) * 1e3, substr($0, 2) }' |
+		cut -c1-160 | head -60
+	# PNEs' lines carry no stamp; their order and reasons still tell.
+	echo "# its PNE g${g}p1's log about epoch $e (debug level):"
+	grep -E "epoch $e[: ]|refused|session|pull" "$CPNSD_TMP/g${g}p1.log" |
+		tail -25 | cut -c1-160 | sed 's/^/#   /'
 }
 
 N=0
@@ -361,6 +385,7 @@ run_case() {
 			"issued->gateway starts delivery $(cut -d' ' -f2 "$OUT.gw" | stats)," \
 			"gateway's delivery (broadcast to last answer) $(cut -d' ' -f3 "$OUT.gw" | stats)"
 		total=$(median <"$OUT")
+		[ -n "${FANOUT_DEBUG:-}" ] && timeline
 	fi
 	printf '# %-22s %12s %12s %8s\n' case "cpns ms" "peer ms" ratio
 	printf '# %-22s %12s %12s %8s\n' "($label) ${ngw}x$npne" "${total:--}" "${ptotal:--}" \
@@ -374,8 +399,12 @@ run_case() {
 }
 
 echo "TAP version 13"
-# FANOUT_CASES: "LABEL:GATEWAYS:PNES ..." instead of figure b's two.
-set -- ${FANOUT_CASES:-a:20:8 b:1:100}
+# FANOUT_CASES: "LABEL:GATEWAYS:PNES,..." instead of figure b's two;
+# FANOUT_DEBUG=1: the server and gateways log at debug level (the
+# slowest gateway's timeline is printed); from the host:
+# VM_ENV="FANOUT_CASES=a:20:8 ROUNDS=3 FANOUT_DEBUG=1" make bench T=cpnsd_fanout
+set -- ${FANOUT_CASES//,/ }
+[ $# = 0 ] && set -- a:20:8 b:1:100
 echo "1..$#"
 echo "# rekey fan-out: cpnsctl group-key rotate -> every member's Group Key Response acknowledged at the server"
 for c in "$@"; do

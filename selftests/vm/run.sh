@@ -15,6 +15,7 @@
 #             VM_DIR (logs and image, default $B/vm: one per concurrent run)
 #             KERNEL (default /boot/vmlinuz-$KVER) VM_MEM (MiB, default 1024)
 #             VM_SLUB_DEBUG (default FZPU, empty for none)
+#             VM_ENV ("NAME=VALUE ...": exported in the guest, for benchmarks)
 #             SKIP_ALLOWED (default selftests/skip-allowed)
 #             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
@@ -63,6 +64,7 @@ append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
 slub=${VM_SLUB_DEBUG-FZPU}
 append+="${slub:+ slub_debug=$slub} loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
+[ -n "${VM_ENV:-}" ] && append+=" cpns_env=$(echo $VM_ENV | tr ' ' +)"
 
 qemu=(qemu-system-x86_64 -M pc $accel -smp "${VM_SMP:-1}" -m "${VM_MEM:-1024}"
       -nodefaults
