@@ -104,6 +104,18 @@ start_stamped() {
 	return 1
 }
 
+# launch_stamped NS NAME: daemon_launch, with the log lines stamped.
+launch_stamped() {
+	local ns=$1 name=$2
+
+	ip netns exec "$ns" "$CPNSD_BIN" -c "$CPNSD_TMP/$name.conf" \
+		--foreground ${FANOUT_DEBUG:+--debug} \
+		2> >(stamp >>"$CPNSD_TMP/$name.log") &
+	CPNSD_PIDS+=("$!")
+	printf -v "CPNSD_PID_$name" '%s' "$!"
+	printf -v "CPNSD_READY0_$name" 0
+}
+
 # stats: "min/median/max" of the numbers on stdin, or "-".
 stats() {
 	sort -g | awk '{ v[NR] = $1 }
@@ -239,7 +251,12 @@ daemons() {
 			{ echo "# pne add on gateway $g failed"; return 1; }
 		# Started together: one at a time took 757 s for 160 under TCG.
 		for i in $(seq "$npne"); do
-			daemon_launch "g${g}p$i" "g${g}p$i"
+			# The timeline's PNE: its log stamped too (debug only).
+			if [ -n "${FANOUT_DEBUG:-}" ] && [ "$i" = 1 ]; then
+				launch_stamped "g${g}p$i" "g${g}p$i"
+			else
+				daemon_launch "g${g}p$i" "g${g}p$i"
+			fi
 		done
 	done
 	for g in $(seq "$ngw"); do
@@ -335,10 +352,11 @@ timeline() {
 	grep -E "epoch $e[: ]|installed group $G epoch $e\b" "$CPNSD_TMP/gw$g.log" |
 		awk -v c="$c" '{ t = $1; $1 = ""; printf "#   %8.1f %s\n", (t - c) * 1e3, substr($0, 2) }' |
 		cut -c1-160 | head -60
-	# PNEs' lines carry no stamp; their order and reasons still tell.
-	echo "# its PNE g${g}p1's log about epoch $e (debug level):"
-	grep -E "epoch $e[: ]|refused|session|pull" "$CPNSD_TMP/g${g}p1.log" |
-		tail -25 | cut -c1-160 | sed 's/^/#   /'
+	echo "# its PNE g${g}p1's log from 1 s before the rotate (ms after it):"
+	awk -v c="$c" '$1 >= c - 1 { t = $1; $1 = "";
+		printf "#   %8.1f %s\n", (t - c) * 1e3, substr($0, 2) }' \
+		"$CPNSD_TMP/g${g}p1.log" | grep -v "epoch $((e - 1))" |
+		cut -c1-160 | head -30
 }
 
 N=0
