@@ -139,6 +139,30 @@ cpnsd_pss() {
 	echo $((kb / 1024))
 }
 
+# cpu_ticks: "server gateways pnes" CPU time (user + system, clock
+# ticks) of every cpnsd so far, by the configuration it runs.
+cpu_ticks() {
+	local p cmd st s=0 g=0 n=0 t
+
+	for p in /proc/[0-9]*; do
+		# Builtins only: a fork costs tens of ms under TCG.
+		read -r cmd <"$p/comm" 2>/dev/null && [ "$cmd" = cpnsd ] ||
+			continue
+		mapfile -d '' cmd <"$p/cmdline" 2>/dev/null
+		cmd=${cmd[*]}
+		read -r st <"$p/stat" 2>/dev/null || continue
+		st=${st##*) }
+		read -r _ _ _ _ _ _ _ _ _ _ _ u k _ <<<"$st"
+		t=$((u + k))
+		case $cmd in
+		*/srv.conf*) s=$((s + t)) ;;
+		*/gw[0-9]*.conf*) g=$((g + t)) ;;
+		*) n=$((n + t)) ;;
+		esac
+	done
+	echo "$s $g $n"
+}
+
 mem_used() {	# MiB in use: MemTotal - MemAvailable
 	awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 }
 	     END { printf "%d", (t - a) / 1024 }' /proc/meminfo
@@ -281,21 +305,30 @@ line_of() {
 	grep -E -m1 -- "$2" "$CPNSD_TMP/$1.log"
 }
 
-# rounds NGW: ROUNDS rotations; one "total" line per round in $OUT and
+# rounds NGW NPNE: ROUNDS rotations; one "total" line per round in $OUT and
 # the per-gateway and split figures in $OUT.gw, $OUT.split.
 rounds() {
-	local ngw=$1 e t_cmd t0 t_all x_all l t x g last
+	local ngw=$1 npne=$2 e t_cmd t0 t_all x_all l t x g last
+	local c_s c_g c_p d_s d_g d_p
 
 	: >"$OUT"
+	: >"$OUT.cpu"
 	: >"$OUT.gw"
 	: >"$OUT.split"
 	for e in $(seq "$ROUNDS"); do
 		sleep 1
+		read -r c_s c_g c_p < <(cpu_ticks)
 		t_cmd=$EPOCHREALTIME
 		ctl srv group-key rotate $G >/dev/null ||
 			{ echo "# rotation $e failed"; return 1; }
 		wait_until 120 acked_by_all "$e" ||
 			{ echo "# epoch $e: not acknowledged by all within 120 s"; return 1; }
+		read -r d_s d_g d_p < <(cpu_ticks)
+		# CPU per rotation, ms: the server, per gateway, per PNE.
+		awk -v s=$((d_s - c_s)) -v g=$((d_g - c_g)) -v p=$((d_p - c_p)) \
+			-v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" -v ng="$ngw" -v np="$((ngw * npne))" \
+			'BEGIN { printf "%.0f %.1f %.1f\n", s * 1e3 / hz,
+				 g * 1e3 / hz / ng, p * 1e3 / hz / np }' >>"$OUT.cpu"
 		t0=$(line_of srv "group $G: epoch $e issued" | cut -d' ' -f1)
 		l=$(line_of srv "group $G epoch $e: acknowledged by all")
 		t_all=${l%% *}
@@ -388,7 +421,7 @@ run_case() {
 		m1=$(mem_used)
 		pss=$(cpnsd_pss)
 		echo "# memory: $((m1 - m0)) MiB more in use with the $((1 + ngw + ngw * npne)) daemons up (their PSS: $pss MiB, VM: $(awk '/^MemTotal:/ { printf "%d", $2 / 1024 }' /proc/meminfo) MiB)"
-		rounds "$ngw" || ok=
+		rounds "$ngw" "$npne" || ok=
 	fi
 	if [ -n "$ok" ]; then
 		missing=$(ctl srv -j group-key show $G 2>/dev/null |
@@ -402,6 +435,7 @@ run_case() {
 			"rotate->gateway done $(cut -d' ' -f1 "$OUT.gw" | stats)," \
 			"issued->gateway starts delivery $(cut -d' ' -f2 "$OUT.gw" | stats)," \
 			"gateway's delivery (broadcast to last answer) $(cut -d' ' -f3 "$OUT.gw" | stats)"
+		echo "# CPU time per rotation (ms; server, per gateway, per PNE), each rotation: $(tr '\n' ';' <"$OUT.cpu")"
 		total=$(median <"$OUT")
 		[ -n "${FANOUT_DEBUG:-}" ] && timeline
 	fi
