@@ -85,25 +85,6 @@ stamp() {
 	done
 }
 
-# start_stamped NS NAME: daemon_start, with its log lines stamped.
-start_stamped() {
-	local ns=$1 name=$2 pid i
-
-	ip netns exec "$ns" "$CPNSD_BIN" -c "$CPNSD_TMP/$name.conf" \
-		--foreground ${FANOUT_DEBUG:+--debug} \
-		2> >(stamp >>"$CPNSD_TMP/$name.log") &
-	pid=$!
-	CPNSD_PIDS+=("$pid")
-	for i in $(seq 300); do
-		grep -q 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "# cpnsd $name did not start:"
-	sed 's/^/#   /' "$CPNSD_TMP/$name.log"
-	return 1
-}
-
 # launch_stamped NS NAME: daemon_launch, with the log lines stamped.
 launch_stamped() {
 	local ns=$1 name=$2
@@ -114,6 +95,22 @@ launch_stamped() {
 	CPNSD_PIDS+=("$!")
 	printf -v "CPNSD_PID_$name" '%s' "$!"
 	printf -v "CPNSD_READY0_$name" 0
+}
+
+# start_stamped NS NAME: daemon_start, with its log lines stamped.
+start_stamped() {
+	local name=$2 pid i
+
+	launch_stamped "$1" "$name"
+	pid=${CPNSD_PIDS[-1]}
+	for i in $(seq 300); do
+		grep -q 'ready$' "$CPNSD_TMP/$name.log" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# cpnsd $name did not start:"
+	sed 's/^/#   /' "$CPNSD_TMP/$name.log"
+	return 1
 }
 
 # stats: "min/median/max" of the numbers on stdin, or "-".

@@ -158,46 +158,33 @@ static int read_full(SSL *ssl, uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* Next message that is not a keepalive; its bytes stay in @buf. */
-static int recv_msg(SSL *ssl, uint8_t *buf, struct cpns_msg *m)
+/*
+ * Next message that is not a keepalive, with a body of at most
+ * @body_max bytes; its bytes stay in @buf, its length in *@len.
+ */
+static int recv_limit(SSL *ssl, uint8_t *buf, struct cpns_msg *m,
+		      size_t body_max, size_t *len)
 {
-	size_t len;
-
 	for (;;) {
 		if (read_full(ssl, buf, CPNS_MSG_HDR_LEN))
 			return -1;
-		if (cpns_msg_frame(buf, CPNS_MSG_HDR_LEN, CPNS_MSG_BODY_MAX,
-				   &len))
+		if (cpns_msg_frame(buf, CPNS_MSG_HDR_LEN, body_max, len))
 			return -2;
 		if (read_full(ssl, buf + CPNS_MSG_HDR_LEN,
-			      len - CPNS_MSG_HDR_LEN))
+			      *len - CPNS_MSG_HDR_LEN))
 			return -1;
-		if (cpns_msg_decode(m, buf, len, CPNS_MSG_BODY_MAX, NULL))
+		if (cpns_msg_decode(m, buf, *len, body_max, NULL))
 			return -2;
 		if (m->type != CPNS_MSG_KEEPALIVE)
 			return 0;
 	}
 }
 
-/* Like recv_msg, with the larger bodies a gateway sends a PNE. */
-static int recv_large(SSL *ssl, uint8_t *buf, struct cpns_msg *m,
-		      size_t *len)
+static int recv_msg(SSL *ssl, uint8_t *buf, struct cpns_msg *m)
 {
-	for (;;) {
-		if (read_full(ssl, buf, CPNS_MSG_HDR_LEN))
-			return -1;
-		if (cpns_msg_frame(buf, CPNS_MSG_HDR_LEN,
-				   CPNS_MSG_BODY_MAX_LARGE, len))
-			return -2;
-		if (read_full(ssl, buf + CPNS_MSG_HDR_LEN,
-			      *len - CPNS_MSG_HDR_LEN))
-			return -1;
-		if (cpns_msg_decode(m, buf, *len, CPNS_MSG_BODY_MAX_LARGE,
-				    NULL))
-			return -2;
-		if (m->type != CPNS_MSG_KEEPALIVE)
-			return 0;
-	}
+	size_t len;
+
+	return recv_limit(ssl, buf, m, CPNS_MSG_BODY_MAX, &len);
 }
 
 static double now(void);
@@ -237,7 +224,7 @@ static int cmd_pull(struct peer_conf *c, uint32_t group, int count,
 
 		if (!SSL_pending(ssl) && poll(&pfd, 1, 100) <= 0)
 			continue;
-		if (recv_large(ssl, in, &m, &len)) {
+		if (recv_limit(ssl, in, &m, CPNS_MSG_BODY_MAX_LARGE, &len)) {
 			printf("closed\n");
 			break;
 		}
