@@ -11,6 +11,7 @@
 
 #include <asm/unaligned.h>
 #include <crypto/aead.h>
+#include <crypto/hash.h>
 #include <asm/simd.h>
 #include <crypto/internal/simd.h>
 #include <linux/hash.h>
@@ -532,6 +533,32 @@ static void scratch_free(void)
 	}
 }
 
+/*
+ * Until a template instance such as "gcm(aes)" (gcm over ctr(aes) and
+ * ghash) is registered, each allocation of it asks modprobe first: the
+ * first keys of a gateway's PNEs after a boot, all at once, ran modprobe
+ * twice each, a second of CPU apiece under TCG.  Made here once, they
+ * stay registered for everyone's later allocations; should one fail, the
+ * first key pays as before.
+ */
+static void __init crypto_warm(void)
+{
+	char name[CRYPTO_MAX_ALG_NAME];
+	struct crypto_shash *hmac;
+	struct crypto_aead *tfm;
+
+	tfm = crypto_alloc_aead("gcm(aes)", 0, CRYPTO_ALG_ASYNC);
+	if (!IS_ERR(tfm))
+		crypto_free_aead(tfm);
+	tfm = crypto_alloc_aead("gcm(aes)", 0, 0);
+	if (!IS_ERR(tfm))
+		crypto_free_aead(tfm);
+	hmac = crypto_alloc_shash("hmac(sha256)", 0, 0);
+	if (!IS_ERR(hmac))
+		crypto_free_shash(hmac);
+	aead_driver(name);
+}
+
 int __init cpns_traffic_init(void)
 {
 	int cpu;
@@ -546,6 +573,7 @@ int __init cpns_traffic_init(void)
 	traffic_wq = alloc_workqueue("cpns_traffic", 0, 0);
 	if (!traffic_wq)
 		goto err;
+	crypto_warm();
 	return 0;
 err:
 	scratch_free();
