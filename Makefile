@@ -76,7 +76,7 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml \
 	linux-source-6.12 python3-jsonschema python3-cryptography \
 	flex bison bc libelf-dev \
-	libevent-dev libinih-dev libsystemd-dev
+	libevent-dev libinih-dev libsystemd-dev linux-perf
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help check-debug demo

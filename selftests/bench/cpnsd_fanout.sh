@@ -23,6 +23,8 @@ trap 'reset_case; rm -rf "$CPNSD_TMP"' EXIT
 ROUNDS=${ROUNDS:-5}
 G=66
 CPNSD_BIN=/bench/cpnsd
+# The shipped cpnsctl: the sanitized one's start-up is timed by rotate.
+[ -x /demo/cpnsctl ] && CPNSCTL_BIN=/demo/cpnsctl
 CPNSD_DEBUG=${FANOUT_DEBUG:+--debug}
 peer=./gk_fanout_peer
 
@@ -179,9 +181,32 @@ all_have_gkdk() {	# NGW NPNE
 	done
 }
 
-acked_by_all() {	# EPOCH
-	grep -q "group $G epoch $1: acknowledged by all" "$CPNSD_TMP/srv.log"
+# wait_acked EPOCH: until the server logs "acknowledged by all" for EPOCH,
+# at most 120 s.  Builtins only, reading only the lines added since the
+# last look and sleeping in read -t on a fifo nobody writes: a grep and a
+# sleep every 0.2 s, then re-reading the whole log, took 15-19% of the
+# one CPU being measured.
+wait_acked() {
+	local n fd l part=
+
+	exec {fd}<"$CPNSD_TMP/srv.log"
+	for ((n = 0; n < 1200; n++)); do
+		while IFS= read -r -u "$fd" l; do
+			l=$part$l
+			part=
+			if [[ $l == *"group $G epoch $1: acknowledged by all"* ]]; then
+				exec {fd}<&-
+				return 0
+			fi
+		done
+		part+=$l	# a line still being written
+		read -r -t 0.1 -u "$TICK" _
+	done
+	exec {fd}<&-
+	return 1
 }
+[ -p "$CPNSD_TMP/tick" ] || mkfifo "$CPNSD_TMP/tick"
+exec {TICK}<>"$CPNSD_TMP/tick"
 
 # --- a case --------------------------------------------------------------
 # links NGW NPNE: the namespaces: the server with one veth to each
@@ -315,12 +340,14 @@ rounds() {
 	for e in $(seq "$ROUNDS"); do
 		sleep 1
 		read -r c_s c_g c_p < <(cpu_ticks)
+		profiled "$e" && perf_start
 		t_cmd=$EPOCHREALTIME
 		ctl srv group-key rotate $G >/dev/null ||
 			{ echo "# rotation $e failed"; return 1; }
-		wait_until 120 acked_by_all "$e" ||
+		wait_acked "$e" ||
 			{ echo "# epoch $e: not acknowledged by all within 120 s"; return 1; }
 		read -r d_s d_g d_p < <(cpu_ticks)
+		profiled "$e" && perf_stop
 		# CPU per rotation, ms: the server, per gateway, per PNE.
 		awk -v s=$((d_s - c_s)) -v g=$((d_g - c_g)) -v p=$((d_p - c_p)) \
 			-v hz="$(getconf CLK_TCK 2>/dev/null || echo 100)" -v ng="$ngw" -v np="$((ngw * npne))" \
@@ -347,6 +374,80 @@ rounds() {
 				 (t0 - c) * 1e3, x, (l > 0 ? (a - l) * 1e3 : -1) }' >>"$OUT.split"
 		awk -v c="$t_cmd" -v a="$t_all" 'BEGIN { printf "%.1f\n", (a - c) * 1e3 }' >>"$OUT"
 	done
+}
+
+# FANOUT_PERF=E[,E...]: where the CPU goes in rotation E, every process
+# and the kernel, sampled by perf's software clock (TCG has no PMU); the
+# image needs perf (VM_PERF=1).
+profiled() {
+	[[ ",${FANOUT_PERF:-}," == *",$1,"* ]]
+}
+
+perf_start() {
+	PERF_DATA=$CPNSD_TMP/perf.$N.data
+	# Which modules the kernel asks for, and how often.
+	printf '#!/bin/sh\necho "$*" >>%s\nexec /sbin/modprobe "$@"\n' \
+		"$CPNSD_TMP/modprobe.$e" >"$CPNSD_TMP/modprobe.sh"
+	chmod +x "$CPNSD_TMP/modprobe.sh"
+	echo "$CPNSD_TMP/modprobe.sh" >/proc/sys/kernel/modprobe
+	perf record -a -F 499 -e cpu-clock -o "$PERF_DATA" -q 2>/dev/null &
+	PERF_PID=$!
+	sleep 1		# perf's own start-up out of the measured window
+}
+
+perf_stop() {
+	local s
+
+	echo /sbin/modprobe >/proc/sys/kernel/modprobe
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	echo "# modprobe calls in rotation $e: $(cat "$CPNSD_TMP/modprobe.$e" 2>/dev/null | wc -l)"
+	sort "$CPNSD_TMP/modprobe.$e" 2>/dev/null | uniq -c | sort -rn | head -5 | sed 's/^/#   /'
+	perf_by comm "$(perf report -i "$PERF_DATA" --stdio --sort comm 2>/dev/null)"
+	perf_by dso "$(perf report -i "$PERF_DATA" --stdio --sort dso 2>/dev/null)"
+	# Each daemon's samples by library, summed per role (perf's own
+	# --pid filter does not split a report by process).
+	echo "# perf, rotation $e, each role's share of all samples, by library (top 8 each):"
+	perf report -i "$PERF_DATA" --stdio --sort pid,dso 2>/dev/null |
+		awk -v srv=",$(pids_of srv)," -v gw=",$(pids_of gw)," \
+		    -v pne=",$(pids_of pne)," '
+		/^ *[0-9.]+%/ {
+			p = $1; sub(/%/, "", p); split($2, a, ":")
+			k = "," a[1] ","
+			r = "others"
+			if (index(srv, k)) r = "server"
+			if (index(gw, k)) r = "gateways"
+			if (index(pne, k)) r = "PNEs"
+			t[r] += p; d[r " " $3] += p
+		}
+		END {
+			for (x in d) print x, d[x]
+			for (r in t) print r, "ALL", t[r]
+		}' | sort -k1,1 -k3,3nr |
+		awk '$2 == "ALL" { printf "%s#   %s %.1f%%:", (NR > 1 ? "\n" : ""), $1, $3; n = 0; next }
+		     n++ < 8 { printf " %s %.1f%%", $2, $3 }
+		     END { print "" }'
+}
+
+perf_by() {	# WHAT REPORT [LINES]
+	echo "# perf, rotation $e, by $1 (top ${3:-25}):"
+	grep -v '^#' <<<"$2" | grep -v '^$' | head -"${3:-25}" | sed 's/^/#   /'
+}
+
+pids_of() {	# srv|gw|pne: the daemons' pids, comma-separated
+	local p cmd out=
+
+	for p in /proc/[0-9]*; do
+		read -r cmd <"$p/comm" 2>/dev/null && [ "$cmd" = cpnsd ] ||
+			continue
+		mapfile -d '' cmd <"$p/cmdline" 2>/dev/null
+		cmd=${cmd[*]}
+		case $1:$cmd in
+		srv:*/srv.conf* | gw:*/gw[0-9]*.conf* | pne:*/g[0-9]*p[0-9]*.conf*)
+			out+=${out:+,}${p#/proc/} ;;
+		esac
+	done
+	echo "$out"
 }
 
 # peer NGW NPNE: the same fan-out with gk_fanout_peer, ROUNDS rounds,
@@ -450,7 +551,8 @@ run_case() {
 echo "TAP version 13"
 # FANOUT_CASES: "LABEL:GATEWAYS:PNES,..." instead of figure b's two;
 # FANOUT_DEBUG=1: the server and gateways log at debug level (the
-# slowest gateway's timeline is printed); from the host:
+# slowest gateway's timeline is printed); FANOUT_PERF=1,2: perf profiles
+# of rotations 1 and 2 (with VM_PERF=1); from the host:
 # VM_ENV="FANOUT_CASES=a:20:8 ROUNDS=3 FANOUT_DEBUG=1" make bench T=cpnsd_fanout
 set -- ${FANOUT_CASES//,/ }
 [ $# = 0 ] && set -- a:20:8 b:1:100

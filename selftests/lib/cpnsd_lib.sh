@@ -135,7 +135,7 @@ ctl() {
 	local name=$1
 
 	shift
-	CPNSD_CONTROL=$CPNSD_TMP/$name.ctl cpnsctl "$@"
+	CPNSD_CONTROL=$CPNSD_TMP/$name.ctl "${CPNSCTL_BIN:-cpnsctl}" "$@"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.2 s until it succeeds.

@@ -9,7 +9,8 @@
 # usage: mkinitramfs.sh OUT.cpio   (env: KVER, B, TOP; for another kernel
 #        than the host's: MODROOT, the folder holding its lib/modules/,
 #        CPNS_KO and WARNMOD_DIR, cpns.ko and the harness's modules built
-#        for it, KSFT_TIMEOUT, the runner's per-test timeout)
+#        for it, KSFT_TIMEOUT, the runner's per-test timeout; VM_PERF=1,
+#        perf in the image)
 set -euo pipefail
 
 out=$1
@@ -34,7 +35,7 @@ tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
 	tr cut sort uniq env id chmod cp mv kill ps date stat tee xargs find
 	dd od cmp diff basename dirname sync uname mktemp touch pidof pkill
 	flock printf true false readlink realpath nproc free getopt paste setsid
-	openssl"
+	openssl mkfifo"
 
 copy() {	# copy a host file to the same path in the image, keeping links
 	local src=$1 dst
@@ -141,6 +142,11 @@ done
 # The benchmark measures the daemon as shipped, not the sanitized one.
 [ -x "$B/cpnsd/cpnsd" ] && copy_with_libs "$B/cpnsd/cpnsd" &&
 	cp "$B/cpnsd/cpnsd" "$root/bench/cpnsd"
+# VM_PERF=1: perf and its 33 MB of libraries, for the benchmarks'
+# profiles (FANOUT_PERF); not in every image, which would boot slower.
+if [ -n "${VM_PERF:-}" ]; then
+	copy_with_libs "$(PATH=/usr/sbin:/usr/bin type -P perf)"
+fi
 for f in "$B"/vmbench/*; do
 	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
 done
