@@ -327,6 +327,24 @@ line_of() {
 	grep -E -m1 -- "$2" "$CPNSD_TMP/$1.log"
 }
 
+# gw_events T0 T1: what the gateways logged between two stamps besides
+# the delivery itself: sessions up and closed (with why), GKDKs
+# assigned, refusals; work a rotation should not have.
+gw_events() {
+	cat "$CPNSD_TMP"/gw[0-9]*.log | awk -v t0="$1" -v t1="$2" '
+		$1 < t0 || $1 > t1 { next }
+		/session up/ { up++ }
+		/session closed/ { sub(/.*session closed: /, ""); why[$0]++; cl++ }
+		/GKDK assigned/ { gkdk++ }
+		/refused|Error/ { bad++ }
+		END {
+			printf "%d up, %d closed", up, cl
+			for (w in why) printf " (%d %s)", why[w], w
+			printf ", %d GKDKs assigned, %d refusals;", gkdk, bad
+		}'
+	echo
+}
+
 # rounds NGW NPNE: ROUNDS rotations; one "total" line per round in $OUT and
 # the per-gateway and split figures in $OUT.gw, $OUT.split.
 rounds() {
@@ -337,6 +355,7 @@ rounds() {
 	: >"$OUT.cpu"
 	: >"$OUT.gw"
 	: >"$OUT.split"
+	: >"$OUT.events"
 	for e in $(seq "$ROUNDS"); do
 		sleep 1
 		read -r c_s c_g c_p < <(cpu_ticks)
@@ -373,6 +392,7 @@ rounds() {
 			'BEGIN { printf "%.1f %.1f %.1f %.1f\n", (a - c) * 1e3,
 				 (t0 - c) * 1e3, x, (l > 0 ? (a - l) * 1e3 : -1) }' >>"$OUT.split"
 		awk -v c="$t_cmd" -v a="$t_all" 'BEGIN { printf "%.1f\n", (a - c) * 1e3 }' >>"$OUT"
+		gw_events "$t_cmd" "$t_all" >>"$OUT.events"
 	done
 }
 
@@ -534,6 +554,7 @@ run_case() {
 			"issued->gateway starts delivery $(cut -d' ' -f2 "$OUT.gw" | stats)," \
 			"gateway's delivery (broadcast to last answer) $(cut -d' ' -f3 "$OUT.gw" | stats)"
 		echo "# CPU time per rotation (ms; server, per gateway, per PNE), each rotation: $(tr '\n' ';' <"$OUT.cpu")"
+		echo "# gateways' sessions during each rotation: $(tr '\n' ' ' <"$OUT.events")"
 		total=$(median <"$OUT")
 		[ -n "${FANOUT_DEBUG:-}" ] && timeline
 	fi
