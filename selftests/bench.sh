@@ -12,6 +12,15 @@ cd "$TOP" || exit 1
 # The kernel as shipped: the tests' slub_debug=FZPU saves a stack trace
 # at every allocation and free (a tenth of the fan-out's CPU).
 export VM_SLUB_DEBUG=${VM_SLUB_DEBUG-}
+# And without two costs of the emulator that hardware does not have.  TCG
+# finds a translation by physical and virtual address, so with ASLR each
+# of the fan-out's 181 daemons translated libcrypto's signature check
+# for itself at its first rotation (46-56 ms of emulated CPU per PNE,
+# against 4 ms once translated), and the 181 processes' translations
+# overflowed QEMU's 1 GiB cache, so every other rotation paid again.
+# norandmaps gives every process the same addresses, tb-size room to keep
+# them.  Peers run in the same boot.  (Documentation/bench.rst)
+export VM_TB_SIZE=${VM_TB_SIZE-4096} VM_APPEND=${VM_APPEND-norandmaps}
 rc=0
 for b in "$B"/bench/bench_*; do
 	[ -x "$b" ] || continue

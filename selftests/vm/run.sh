@@ -16,6 +16,8 @@
 #             KERNEL (default /boot/vmlinuz-$KVER) VM_MEM (MiB, default 1024)
 #             VM_SLUB_DEBUG (default FZPU, empty for none)
 #             VM_ENV ("NAME=VALUE ...": exported in the guest, for benchmarks)
+#             VM_TB_SIZE (MiB of TCG translation cache; QEMU's default 1024)
+#             VM_APPEND (more kernel parameters)
 #             SKIP_ALLOWED (default selftests/skip-allowed)
 #             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
@@ -50,13 +52,14 @@ fi
 # feature words, LA57 among them, so an interrupt in that window computes
 # KASAN's shadow bounds for 4-level paging and reports the 5-level direct
 # map as a wild access (1 boot in 5 of the debug kernel under TCG).
-accel="-accel tcg,thread=multi -cpu max,la57=off"
+accel="-accel tcg,thread=multi${VM_TB_SIZE:+,tb-size=$VM_TB_SIZE} -cpu max,la57=off"
 if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
    ! grep -q '^kvm_pvm ' /proc/modules 2>/dev/null; then
 	accel="-accel kvm -cpu host"
 fi
 
 append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
+append+="${VM_APPEND:+ $VM_APPEND}"
 # slub_debug: the stock kernel has CONFIG_SLUB_DEBUG but leaves it off;
 # with sanity checks, red zones, poisoning and owner tracking on, a
 # write past an object or after its free is reported (and fails the run)
