@@ -12,7 +12,6 @@
  * (LOCAL_OUT from sendmsg()); they take no mutex and never sleep.
  */
 
-#include <asm/unaligned.h>
 #include <linux/errqueue.h>
 #include <linux/hash.h>
 #include <linux/icmp.h>
@@ -33,6 +32,7 @@
 #include <net/netlink.h>
 #include <net/udp.h>
 
+#include "compat.h"
 #include "cpns.h"
 
 #define HDR_LEN		CPNS_WIRE_HDR_LEN
@@ -270,7 +270,7 @@ static void mtu_error(struct sock *sk, __be32 daddr, __be16 port, u32 mtu)
 	struct sk_buff *skb;
 	struct iphdr *iph;
 
-	if (sk->sk_family != AF_INET || !inet_sk(sk)->recverr)
+	if (sk->sk_family != AF_INET || !cpns_ip_recverr(sk))
 		return;
 	skb = alloc_skb(sizeof(*iph), GFP_ATOMIC);
 	if (!skb)

@@ -8,9 +8,9 @@
  */
 
 #include <linux/slab.h>
-#include <asm/unaligned.h>
 #include <net/netlink.h>
 
+#include "compat.h"
 #include "cpns.h"
 #include "kerr.h"
 

@@ -14,6 +14,7 @@
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
+#include "compat.h"
 #include "cpns.h"
 
 static const u32 cpns_schemes[] = { CPNS_SCHEME_CS };
@@ -571,13 +572,14 @@ static int cpns_gkdk_get_doit(struct sk_buff *skb, struct genl_info *info)
 static int dump_refuse(struct netlink_callback *cb, int allowed)
 {
 	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct nlattr **attrs = cpns_dump_attrs(cb);
 	unsigned int i;
 
-	if (cb->args[5]++ || !di->attrs)
+	if (cb->args[5]++ || !attrs)
 		return 0;
 	for (i = 1; i <= di->op.maxattr; i++) {
-		if (di->attrs[i] && (int)i != allowed) {
-			CPNS_ERR_ATTR(cb->extack, di->attrs[i],
+		if (attrs[i] && (int)i != allowed) {
+			CPNS_ERR_ATTR(cb->extack, attrs[i],
 				      "attribute not taken by this dump");
 			return -EINVAL;
 		}
@@ -977,7 +979,7 @@ static int cpns_key_get_doit(struct sk_buff *skb, struct genl_info *info)
 static int cpns_key_get_dumpit(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *di = genl_dumpit_info(cb);
+	struct nlattr **attrs = cpns_dump_attrs(cb);
 	struct cpns_net *cn = cpns_net(sock_net(skb->sk));
 	struct cpns_key *keys[2];
 	unsigned long id, start, last;
@@ -991,10 +993,10 @@ static int cpns_key_get_dumpit(struct sk_buff *skb,
 	if (cb->args[2])
 		return 0;
 	last = ULONG_MAX;
-	if (di->attrs[CPNS_A_KEY_GROUP_ID]) {
+	if (attrs[CPNS_A_KEY_GROUP_ID]) {
 		cb->args[0] = max_t(long, cb->args[0],
-				    nla_get_u32(di->attrs[CPNS_A_KEY_GROUP_ID]));
-		last = nla_get_u32(di->attrs[CPNS_A_KEY_GROUP_ID]);
+				    nla_get_u32(attrs[CPNS_A_KEY_GROUP_ID]));
+		last = nla_get_u32(attrs[CPNS_A_KEY_GROUP_ID]);
 	}
 	mutex_lock(&cn->lock);
 	cb->seq = cn->gen;

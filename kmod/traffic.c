@@ -9,7 +9,6 @@
  * grace period, since freeing a transform may sleep.
  */
 
-#include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/hash.h>
 #include <asm/simd.h>
@@ -20,6 +19,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "cpns.h"
 
 #define LABEL_TRAFFIC	"cpns-v1 traffic"

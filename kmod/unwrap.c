@@ -15,7 +15,6 @@
  * transforms, allocated on first use and kept for the namespace's life.
  */
 
-#include <asm/unaligned.h>
 #include <crypto/aead.h>
 #include <crypto/hash.h>
 #include <crypto/sha2.h>
@@ -24,6 +23,7 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
+#include "compat.h"
 #include "cpns.h"
 #include "kerr.h"
 
