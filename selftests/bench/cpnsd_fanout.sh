@@ -92,7 +92,7 @@ launch_stamped() {
 	local ns=$1 name=$2
 
 	ip netns exec "$ns" "$CPNSD_BIN" -c "$CPNSD_TMP/$name.conf" \
-		--foreground ${FANOUT_DEBUG:+--debug} \
+		--foreground $CPNSD_DEBUG \
 		2> >(stamp >>"$CPNSD_TMP/$name.log") &
 	CPNSD_PIDS+=("$!")
 	printf -v "CPNSD_PID_$name" '%s' "$!"
@@ -138,28 +138,39 @@ cpnsd_pss() {
 	echo $((kb / 1024))
 }
 
-# cpu_ticks: "server gateways pnes" CPU time (user + system, clock
-# ticks) of every cpnsd so far, by the configuration it runs.
-cpu_ticks() {
-	local p cmd st s=0 g=0 n=0 t
+# each_cpnsd FUNC: FUNC PID ROLE (srv, gw or pne, by the configuration
+# it runs) for every cpnsd.  Builtins only: a fork costs tens of ms under
+# TCG.
+each_cpnsd() {
+	local p cmd
 
 	for p in /proc/[0-9]*; do
-		# Builtins only: a fork costs tens of ms under TCG.
 		read -r cmd <"$p/comm" 2>/dev/null && [ "$cmd" = cpnsd ] ||
 			continue
 		mapfile -d '' cmd <"$p/cmdline" 2>/dev/null
-		cmd=${cmd[*]}
-		read -r st <"$p/stat" 2>/dev/null || continue
-		st=${st##*) }
-		read -r _ _ _ _ _ _ _ _ _ _ _ u k _ <<<"$st"
-		t=$((u + k))
-		case $cmd in
-		*/srv.conf*) s=$((s + t)) ;;
-		*/gw[0-9]*.conf*) g=$((g + t)) ;;
-		*) n=$((n + t)) ;;
+		case ${cmd[*]} in
+		*/srv.conf*) "$1" "${p#/proc/}" srv ;;
+		*/gw[0-9]*.conf*) "$1" "${p#/proc/}" gw ;;
+		*/g[0-9]*p[0-9]*.conf*) "$1" "${p#/proc/}" pne ;;
 		esac
 	done
-	echo "$s $g $n"
+}
+
+# cpu_ticks: "server gateways pnes" CPU time (user + system, clock
+# ticks) of every cpnsd so far.
+cpu_ticks() {
+	local -A ticks=([srv]=0 [gw]=0 [pne]=0)
+
+	add_ticks() {
+		local st u k
+
+		read -r st <"/proc/$1/stat" 2>/dev/null || return 0
+		st=${st##*) }
+		read -r _ _ _ _ _ _ _ _ _ _ _ u k _ <<<"$st"
+		ticks[$2]=$((ticks[$2] + u + k))
+	}
+	each_cpnsd add_ticks
+	echo "${ticks[srv]} ${ticks[gw]} ${ticks[pne]}"
 }
 
 mem_used() {	# MiB in use: MemTotal - MemAvailable
@@ -416,8 +427,6 @@ perf_start() {
 }
 
 perf_stop() {
-	local s
-
 	echo /sbin/modprobe >/proc/sys/kernel/modprobe
 	kill -INT "$PERF_PID" 2>/dev/null
 	wait "$PERF_PID" 2>/dev/null
@@ -455,18 +464,13 @@ perf_by() {	# WHAT REPORT [LINES]
 }
 
 pids_of() {	# srv|gw|pne: the daemons' pids, comma-separated
-	local p cmd out=
+	local role=$1 out=
 
-	for p in /proc/[0-9]*; do
-		read -r cmd <"$p/comm" 2>/dev/null && [ "$cmd" = cpnsd ] ||
-			continue
-		mapfile -d '' cmd <"$p/cmdline" 2>/dev/null
-		cmd=${cmd[*]}
-		case $1:$cmd in
-		srv:*/srv.conf* | gw:*/gw[0-9]*.conf* | pne:*/g[0-9]*p[0-9]*.conf*)
-			out+=${out:+,}${p#/proc/} ;;
-		esac
-	done
+	add_pid() {
+		[ "$2" = "$role" ] && out+=${out:+,}$1
+		return 0
+	}
+	each_cpnsd add_pid
 	echo "$out"
 }
 
