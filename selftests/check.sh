@@ -194,7 +194,7 @@ stage() {
 	python3 "$TOP/selftests/lib/tap.py" --stage "$name" \
 		--allow "${SKIP_ALLOWED:-$TOP/selftests/skip-allowed}" \
 		--counts "$counts" "$out" |
-		tee -a "$log" | grep '^# FAIL'
+		tee -a "$log" | grep '^# \(FAIL\|  \)'
 	read -r p f s <"$counts"
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "# FAIL $name: stage exited with status $rc" | tee -a "$log"

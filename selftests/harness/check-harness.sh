@@ -67,7 +67,7 @@ start_vm_case "a skip not on the allow-list fails the run" skip.sh \
 	'^# FAIL vm: skip not on the allow-list: selftests: harness: skip.sh / a skipped case # SKIP harness self-test'
 start_vm_case "a sanitizer report from cpnsctl inside \$( ) fails its test" \
 	sanitizer.sh \
-	'^(# )+sanitizer.sh: a sanitizer reported an error:'
+	'^#   sanitizer.sh: a sanitizer reported an error:'
 wait
 for c in "${cases[@]}"; do
 	IFS=$'\t' read -r desc out pattern <<<"$c"

@@ -18,7 +18,9 @@ prerequisite cannot pass for a missing feature.
 usage: tap.py [--stage NAME] [--allow FILE] [--counts FILE]
               [--require-plan] [--require-children] [LOG]
 Prints "# NAME: P passed, F failed, S skipped" and a "# FAIL ..." line
-per failure; exits 1 when anything failed.
+per failure, followed by indented "#   " lines with the VM guard's reason
+when a test failed with none of its own results failing; exits 1 when
+anything failed.
 """
 import argparse
 import re
@@ -34,6 +36,7 @@ class Node:
         self.ok, self.name = ok, name
         self.directive, self.reason = directive, reason
         self.children, self.plan, self.plan_reason = [], None, ""
+        self.diag = []
 
 
 def split(line):
@@ -47,6 +50,7 @@ def split(line):
 def parse(lines):
     pending = {}    # depth -> results not yet claimed by a parent
     plans = {}      # depth -> (count, reason)
+    notes = []      # (depth, comment line) not yet claimed by a result
     bailed = []
     for raw in lines:
         depth, text = split(raw.rstrip("\n"))
@@ -59,6 +63,8 @@ def parse(lines):
             continue
         m = RESULT.match(text)
         if not m:
+            notes.append((depth, text))
+            del notes[:-2000]
             continue
         desc = m.group(3)
         d = DIRECTIVE.search(" " + desc)
@@ -69,6 +75,11 @@ def parse(lines):
                 directive = "SKIP"
             desc = (" " + desc)[:d.start()].strip()
         node = Node(not m.group(1), desc.strip(), directive, reason)
+        i = len(notes)
+        while i and notes[i - 1][0] > depth:
+            i -= 1
+        node.diag = [t for k, t in notes[i:]]
+        del notes[i:]
         node.children = pending.pop(depth + 1, [])
         if depth + 1 in plans:
             node.plan, node.plan_reason = plans.pop(depth + 1)
@@ -92,9 +103,11 @@ class Count:
         self.passed = self.failed = self.skipped = 0
         self.notes = []
 
-    def fail(self, what):
+    def fail(self, what, node=None):
         self.failed += 1
         self.notes.append("# FAIL %s: %s" % (self.stage, what))
+        if node:
+            self.notes += ["#   " + d for d in why(node)]
 
     def skip(self, path, reason):
         self.skipped += 1
@@ -119,7 +132,7 @@ class Count:
             if node.plan == 0 and not node.children and node.plan_reason:
                 self.skip(here, node.plan_reason.replace("SKIP", "", 1).strip())
             elif not node.ok and self.failed == before:
-                self.fail(here + tail(node))
+                self.fail(here + tail(node), node)
             elif node.ok and node.directive == "SKIP" and not node.children \
                     and not node.plan_reason:
                 self.skip(here, node.reason)
@@ -130,6 +143,18 @@ class Count:
             self.skip(here, node.reason)
         else:
             self.passed += 1
+
+
+# What the VM's test guard (ksft-guard.sh) said when it failed a test
+# whose own results all passed: otherwise CI's log shows only "exit=1".
+GUARD = re.compile(r': (a sanitizer reported an error|the kernel log shows):$')
+
+
+def why(node):
+    for i, line in enumerate(node.diag):
+        if GUARD.search(line):
+            return node.diag[i:i + 8]
+    return []
 
 
 def tail(node):

@@ -111,7 +111,7 @@ grep -v '^# CPNS-VM-END' "$tap" >"$vm/tap-stream.log"
 if ! python3 "$TOP/selftests/lib/tap.py" --stage vm --require-plan --require-children \
 	--allow "${SKIP_ALLOWED:-$TOP/selftests/skip-allowed}" "$vm/tap-stream.log" \
 	>"$vm/tap-count.log"; then
-	grep '^# FAIL' "$vm/tap-count.log"
+	grep '^# \(FAIL\|  \)' "$vm/tap-count.log"
 	fail "the TAP stream has failures ($(tail -1 "$vm/tap-count.log" | cut -c3-))"
 fi
 bad=$(grep -nE -f "$TOP/selftests/vm/kernel-errors.re" "$console" | head -5)
