@@ -1027,6 +1027,8 @@ TEST_F(fp, simd_implementation)
 {
 	uint8_t gk[CPNS_KEY_LEN], pkt[2048], buf[512], plain[512];
 	struct nlattr *tb[CPNS_A_INFO_MAX + 1];
+	char want[128];
+	FILE *aead;
 	size_t off;
 	ssize_t n;
 	int tx, rx, cap, i;
@@ -1038,8 +1040,14 @@ TEST_F(fp, simd_implementation)
 	ASSERT_EQ(0, nlc_do(&self->a, nlc_req(&self->a, CPNS_CMD_INFO_GET, 0)));
 	ASSERT_EQ(0, nlc_parse(self->a.reply[0], tb, CPNS_A_INFO_MAX));
 	ASSERT_NE(NULL, tb[CPNS_A_INFO_FASTPATH_AEAD]);
-	EXPECT_STREQ("__generic-gcm-aesni",
-		     nla_get_string(tb[CPNS_A_INFO_FASTPATH_AEAD]));
+	/* By the algorithms' properties: 6.12's driver names differ. */
+	aead = popen(". ./common.sh && fastpath_aead_expected", "r");
+	ASSERT_NE(NULL, aead);
+	ASSERT_NE(NULL, fgets(want, sizeof(want), aead));
+	pclose(aead);
+	want[strcspn(want, "\n")] = '\0';
+	ASSERT_EQ(0, strncmp(want, "__", 2)) TH_LOG("no SIMD gcm(aes): %s", want);
+	EXPECT_STREQ(want, nla_get_string(tb[CPNS_A_INFO_FASTPATH_AEAD]));
 
 	ASSERT_EQ(0, both_keyed(&self->a, &self->b, "10.99.0.2", 32, 10,
 				 gk));

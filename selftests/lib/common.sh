@@ -92,3 +92,30 @@ cpns_unload() {
 		rmmod cpns
 	fi
 }
+
+# The gcm(aes) driver the fast path should take, read off /proc/crypto by
+# the algorithms' properties, not their names (which changed after 6.1):
+# the internal "__gcm(aes)" behind the default (highest-priority) gcm(aes)
+# when that one is an asynchronous SIMD wrapper, else the best synchronous
+# gcm(aes).  Empty when there is none.
+fastpath_aead_expected() {
+	awk -F' *: ' '
+	function done_block() {
+		if (t == "aead" && n == "gcm(aes)" && i == "no") {
+			if (p + 0 > best + 0) { best = p; bd = d; ba = a }
+			if (a == "no" && p + 0 > sbest + 0) { sbest = p; sd = d }
+		}
+		if (t == "aead" && n == "__gcm(aes)" && i == "yes")
+			simd[d] = 1
+		n = d = p = i = t = a = ""
+	}
+	$1 == "name" { n = $2 } $1 == "driver" { d = $2 }
+	$1 == "priority" { p = $2 } $1 == "internal" { i = $2 }
+	$1 == "type" { t = $2 } $1 == "async" { a = $2 }
+	/^$/ { done_block() }
+	END {
+		done_block()
+		if (ba == "yes" && ("__" bd) in simd) print "__" bd
+		else print sd
+	}' "${1:-/proc/crypto}"
+}
