@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make install puts cpnsctl, its man page and its bash completion, and
-# cpnsd, its man pages, systemd unit and example configuration where they
-# belong.
+# make install puts cpnsctl, its man page and its bash completion, cpnsd,
+# its man pages, systemd unit and example configuration, and the
+# Wireshark dissector where they belong.
 cd "$(dirname "$0")/../.." || exit 1
 . selftests/lib/common.sh
-plan 8
+plan 9
 
 dest=$(mktemp -d)
 check "make install DESTDIR=... PREFIX=/usr" \
@@ -24,5 +24,7 @@ check_eq "the unit is installed and starts cpnsd from PREFIX" \
 	"$(grep '^ExecStart=' "$dest/usr/lib/systemd/system/cpnsd.service")"
 check "the example configuration is installed" \
 	test -s "$dest/usr/share/doc/cpns/cpnsd.conf.example"
+check "the Wireshark dissector is installed where Wireshark looks" \
+	test -s "$dest/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/wireshark/plugins/cpns.lua"
 rm -rf "$dest"
 finish

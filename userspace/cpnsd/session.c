@@ -5,9 +5,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -213,6 +215,43 @@ static void ctx_data_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
 	free(ptr);
 }
 
+/*
+ * SSLKEYLOGFILE, a debug option: the NSS key log of every session (what
+ * Wireshark's tls.keylog_file reads), appended to that file.  Whoever
+ * reads it reads every session, Group Keys in gk-notify included.
+ */
+static int keylog_fd = -1;
+
+static void keylog_line(const SSL *ssl, const char *line)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+	ssize_t w = -1;
+
+	(void)ssl;
+	/* One write per line: daemons may share the file (O_APPEND). */
+	if (n > 0 && (size_t)n < sizeof(buf))
+		w = write(keylog_fd, buf, n);
+	(void)w;	/* a line lost loses a debug aid, nothing else */
+	OPENSSL_cleanse(buf, sizeof(buf));
+}
+
+static void keylog_open(void)
+{
+	static bool tried;
+	const char *path = getenv("SSLKEYLOGFILE");
+
+	if (tried || !path || !*path)
+		return;
+	tried = true;
+	keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (keylog_fd < 0)
+		log_err("SSLKEYLOGFILE %s: %s; no key log", path, strerror(errno));
+	else
+		log_warn("SSLKEYLOGFILE: TLS session keys are written to %s (debug only: the file decrypts every session)",
+			 path);
+}
+
 static void ssl_err(char *err, size_t len, const char *what)
 {
 	unsigned long e = ERR_get_error();
@@ -243,6 +282,9 @@ SSL_CTX *tls_ctx_new(struct cpnsd *d, const struct tls_conf *conf,
 	}
 	cd->d = d;
 	cd->conf = *conf;
+	keylog_open();
+	if (keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ctx, keylog_line);
 	/* TLS 1.3 only; with a PSK only psk_dhe_ke (no SSL_OP_ALLOW_NO_DHE_KEX). */
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
