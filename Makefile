@@ -13,11 +13,17 @@
 #   make vm-shell    boot the test VM with an interactive shell
 #   make bench       benchmarks (host and VM)
 #   make fuzz        run every fuzz target for FUZZ_SECONDS each
+#   make deb         the Debian packages cpns-dkms and cpns-tools
 
 # The kernel the VM tests boot.  Pinned: the module is built against its
 # headers, and the harness boots exactly this image.
 KVER ?= 6.1.0-56-cloud-amd64
 KDIR ?= /usr/src/linux-headers-$(KVER)
+# The second kernel of Debian 12 that gateways run (bookworm-security's
+# 6.12): make check builds cpns.ko for it with DKMS and runs the VM tests
+# on it too.  KVER2= (empty) leaves it out.
+KVER2 ?= 6.12.117+deb12-cloud-amd64
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 B := build
 BA := $(CURDIR)/$(B)
 LINUX_SRC ?= /usr/src/linux-source-6.1.tar.xz
@@ -76,16 +82,19 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	sparse rsync iproute2 nftables util-linux procps jq python3 python3-yaml \
 	linux-source-6.12 python3-jsonschema python3-cryptography \
 	flex bison bc libelf-dev \
-	libevent-dev libinih-dev libsystemd-dev linux-perf
+	libevent-dev libinih-dev libsystemd-dev linux-perf \
+	$(if $(KVER2),linux-image-$(KVER2) linux-headers-$(KVER2)) \
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian tshark tcpdump
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
-	clean modules_install install static-check help check-debug demo
+	clean modules_install install static-check help check-debug demo \
+	programs dkms-install deb
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,17p' Makefile
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -98,7 +107,11 @@ PREFIX ?= /usr/local
 # install stays out of /lib/systemd/system, which belongs to dpkg, and
 # PREFIX=/usr (a package) gives /usr/lib/systemd/system.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
-install: $(CPNSCTL) $(CPNSD)
+# Wireshark's personal Lua plugin folder would be per user; this one is
+# read by every user's Wireshark on Debian (tshark -G folders).
+DOCDIR ?= $(PREFIX)/share/doc/cpns
+LUADIR ?= $(PREFIX)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)/wireshark/plugins
+install: programs
 	install -D -m 0755 $(CPNSCTL) $(DESTDIR)$(PREFIX)/sbin/cpnsctl
 	install -D -m 0644 Documentation/cpnsctl.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/cpnsctl.8
@@ -114,9 +127,31 @@ install: $(CPNSCTL) $(CPNSD)
 	install -D -m 0644 $(B)/cpnsd.service \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/cpnsd.service
 	install -D -m 0644 userspace/cpnsd/cpnsd.conf.example \
-		$(DESTDIR)$(PREFIX)/share/doc/cpns/cpnsd.conf.example
+		$(DESTDIR)$(DOCDIR)/cpnsd.conf.example
+	install -D -m 0644 userspace/wireshark/cpns.lua \
+		$(DESTDIR)$(LUADIR)/cpns.lua
 
-userspace: $(CPNSCTL) $(CPNSD) $(TOOLS) tests
+userspace: programs $(TOOLS) tests
+
+# What a package ships: no kernel headers or kernel sources needed.
+programs: $(CPNSCTL) $(CPNSD)
+
+# The module's sources as DKMS takes them, /usr/src/cpns-$(VERSION).
+DKMS_FILES := dkms.conf Kbuild $(wildcard kmod/*.[ch] include/uapi/linux/*.h)
+dkms-install:
+	for f in $(DKMS_FILES); do \
+		install -D -m 0644 $$f $(DESTDIR)/usr/src/cpns-$(VERSION)/$$f || exit 1; \
+	done
+
+# The Debian packages cpns-dkms and cpns-tools, built from a copy of the
+# tracked files (dpkg-buildpackage writes next to its source folder).
+deb:
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/cpns-$(VERSION)
+	git ls-files -z | rsync -a --from0 --files-from=- ./ $(B)/deb/cpns-$(VERSION)/
+	cd $(B)/deb/cpns-$(VERSION) && dpkg-buildpackage -us -uc >../build.log 2>&1 || \
+		{ tail -30 $(B)/deb/build.log; exit 1; }
+	lintian --info --display-info --pedantic --fail-on error,warning,info,pedantic \
+		$(B)/deb/cpns_$(VERSION)_*.changes
 
 tests: $(TESTS) $(ASAN_TESTS) $(VMTESTS) $(VMBENCHES) $(ASAN_CPNSCTL) \
 	$(ASAN_CPNSD)
@@ -133,7 +168,7 @@ deps:
 		apt-get install -y -qq --no-install-recommends $$missing \
 			>$(CURDIR)/.deps.log 2>&1 || \
 			{ tail -20 $(CURDIR)/.deps.log; \
-			  echo "deps: apt-get failed (is linux-image-$(KVER) still in the archive? update KVER)"; \
+			  echo "deps: apt-get failed (are linux-image-$(KVER) and linux-image-$(KVER2) still in the archive? update KVER, KVER2)"; \
 			  exit 1; }; \
 		rm -f $(CURDIR)/.deps.log; \
 	fi
@@ -156,7 +191,7 @@ $(ASAN_LIB): $(LIB_SRC:userspace/lib/%.c=$(B)/asan/lib/%.o)
 
 $(CPNSCTL): $(CTL_SRC) $(wildcard userspace/cpnsctl/*.h) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) -o $@ $(CTL_SRC) $(LIB) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iuserspace/cpnsctl $(CFLAGS) $(LDFLAGS) -o $@ $(CTL_SRC) $(LIB) $(LDLIBS)
 
 # The VM tests drive this one: every cpnsctl run there is checked by
 # ASan, UBSan and LeakSanitizer.
@@ -181,7 +216,7 @@ $(ASAN_DMN): $(DMN_SRC:userspace/cpnsd/%.c=$(B)/asan/cpnsd/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(CPNSD): $(B)/cpnsd/main.o $(DMN) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $< $(DMN) $(LIB) $(DMN_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(DMN) $(LIB) $(DMN_LIBS) $(LDLIBS)
 
 # The VM tests run this one, as they do the sanitized cpnsctl.
 $(ASAN_CPNSD): $(B)/asan/cpnsd/main.o $(ASAN_DMN) $(ASAN_LIB)
@@ -262,8 +297,10 @@ $(SANBUG): selftests/harness/sanbug.c
 	@mkdir -p $(@D)
 	$(CC) -shared -fPIC -O1 -o $@ $<
 
+# KVER given on the command line means that kernel alone.
 check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
-	KVER=$(KVER) B=$(BA) T='$(T)' selftests/check.sh
+	KVER=$(KVER) KVER2=$(if $(filter command,$(origin KVER)),,$(KVER2)) \
+		B=$(BA) T='$(T)' selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(YNL) $(WARNMOD) $(SANBUG)

@@ -2,17 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: host unit tests (plain, then under ASan/UBSan), static
-# checks of the kernel code, the fuzz targets, the VM tests, and the VM
-# harness's own failure tests.  Each stage prints one TAP stream in the
+# checks of the kernel code, the fuzz targets, the Debian packages, the VM
+# tests on each kernel, and the VM harness's own failure tests.  Each stage prints one TAP stream in the
 # kselftest layout: every program's own TAP one "# " level down, its
 # verdict (from its exit status: 0 ok, 4 skip, else not ok) above it.
 # selftests/lib/tap.py counts each stage by its results, prints the
 # per-stage counts, and this script ends with "N passed, M failed,
 # K skipped".  A skip that selftests/skip-allowed does not list fails.
 #
-# usage: check.sh [unit|unit-asan|host|static|fuzz|vm|harness ...]
+# usage: check.sh [unit|unit-asan|host|static|fuzz|packages|vm|harness ...]
 #        (default: all; "unit" is unit, unit-asan and host)
 #        env: KVER B T (VM test name prefix) FUZZ_SECONDS SPARSE
+#             KVER2 (a second kernel for the VM tests, none when empty)
 #             CHECK_DIR (its logs, default $B)
 #             SKIP_ALLOWED (the skip allow-list, default selftests/skip-allowed)
 set -uo pipefail
@@ -26,7 +27,7 @@ SPARSE=${SPARSE:-sparse}
 export TOP B KVER
 cd "$TOP" || exit 1
 
-stages=${*:-unit static fuzz vm harness}
+stages=${*:-unit static fuzz packages vm harness}
 stages=${stages//unit-asan/unit_asan}
 stages=$(echo " $stages " | sed 's/ unit / unit unit-asan host /g')
 stages=${stages//unit_asan/unit-asan}
@@ -133,47 +134,158 @@ replay_failed() {	# FILE
 	return 1
 }
 
-# The collection in two VMs side by side, one vCPU each (TCG runs one
-# vCPU on one host core), split by VM_SPLIT (test-name prefixes, an
-# extended regex: the daemon's tests but cpnsd_figb_faults, the YNL
-# client's and fastpath_paths, about half of the time by the "# NAME
-# took Ns" lines; kmemleak.sh, which scans for what the tests before it
-# leaked, runs last in both); one VM when T names tests or the host has
-# one core.
+# The Debian packages (make deb: dpkg-buildpackage -us -uc, then lintian
+# --pedantic), built from the tracked files into build/deb; the VM stage
+# installs them into each test VM's root and has DKMS build each
+# kernel's cpns.ko from cpns-dkms's sources.
+debs=$TOP/build/deb
+packages() {
+	rm -f "$debs"/*.deb
+	ksft_run "Debian packages: dpkg-buildpackage -us -uc, lintian --pedantic" \
+		make -s -C "$TOP" deb
+	ksft_run "cpns-dkms holds the module's sources for DKMS" \
+		dkms_unpack "$debs/root-dkms"
+	ksft_end
+}
+
+dkms_unpack() {	# DIR: cpns-dkms unpacked there
+	local deb
+
+	deb=$(ls "$debs"/cpns-dkms_*_all.deb) || return 1
+	rm -rf "$1"
+	dpkg-deb -x "$deb" "$1" || return 1
+	dpkg-deb -c "$deb" | grep -E ' \./usr/src/cpns-[^/]+/(dkms\.conf|Kbuild)$'
+	[ -f "$(echo "$1"/usr/src/cpns-*/dkms.conf)" ]
+}
+
+# The packages for the test images, when make deb built them.
+pkg_debs() {
+	ls "$debs"/cpns-tools_*.deb "$debs"/cpns-dkms_*.deb 2>/dev/null | tr '\n' ' '
+}
+
+# cpns.ko for kernel $1 as DKMS builds it from the cpns-dkms package
+# (from the checkout's files when there is no package), and its vermagic
+# checked: the module the VM tests of that kernel load.
+dkms_module() {	# KVER OUTFILE
+	local ko magic src=
+
+	[ -d "$debs/root-dkms/usr/src" ] && src=$debs/root-dkms/usr/src
+	ko=$("$TOP/selftests/lib/dkms-build.sh" "$1" $src) || return 1
+	magic=$(modinfo -F vermagic "$ko") || return 1
+	echo "$ko: vermagic $magic"
+	[ "${magic%% *}" = "$1" ] || { echo "vermagic is not $1's"; return 1; }
+	echo "$ko" >"$2"
+}
+
+# One image per kernel (the test list is on the kernel command line).
+vm_image() {	# KVER CPIO [VAR=VALUE...]
+	local k=$1 out=$2
+
+	shift 2
+	env KVER="$k" B="$B" TOP="$TOP" "$@" \
+		"$TOP/selftests/vm/mkinitramfs.sh" "$out"
+}
+
+vm_half() {	# NAME CPIO KVER TESTS [VAR=VALUE...]: one VM, its output kept
+	local name=$1 cpio=$2 k=$3 tests=$4
+
+	shift 4
+	env KVER="$k" VM_DIR="$dir/$name" VM_INITRD="$cpio" "$@" \
+		"$TOP/selftests/vm/run.sh" --tests "$tests" >"$dir/$name.out" 2>&1
+	echo $? >"$dir/$name.out.rc"
+}
+
+# The collection on KVER with the sanitized cpnsctl and cpnsd, and on
+# KVER2 (when set) with the shipped builds: the sanitizers see the same
+# userspace code on either kernel.  Each kernel's cpns.ko is the one DKMS
+# builds (or CPNS_KO, for KVER).  Each kernel's tests are split in two halves by VM_SPLIT
+# (test-name prefixes, an extended regex: the daemon's tests but
+# cpnsd_figb_faults, the YNL client's and fastpath_paths, about half of
+# the time by the "# NAME took Ns" lines; kmemleak.sh, which scans for
+# what the tests before it leaked, runs last in each), and two VMs run
+# side by side, one vCPU each (TCG runs one vCPU on one host core): one
+# takes the first halves, the other the second.  One VM, KVER's cpns.ko
+# from make and no KVER2, when T names tests or the host has one core.
 vm() {
-	local split=${VM_SPLIT:-cpnsd_[^f]|cpnsd_figb[.]|ynl_|fastpath_p} dir=${VM_DIR:-$B/vm} p
+	local split=${VM_SPLIT:-cpnsd_[^f]|cpnsd_figb[.]|ynl_|fastpath_p}
+	local dir=${VM_DIR:-$B/vm} kernels=$KVER k p env2=()
 
 	if [ -n "$T" ] || [ "$(nproc)" -lt 2 ]; then
 		ksft_run "vm: kselftest collection cpns${T:+ ($T*)}" \
+			env PKG_DEBS="$(pkg_debs)" \
 			"$TOP/selftests/vm/run.sh" --tests "$T"
 		ksft_end
 		return
 	fi
 	mkdir -p "$dir"
-	# One image for both (the test list is on the kernel command line).
-	if ! KVER=$KVER B=$B TOP=$TOP "$TOP/selftests/vm/mkinitramfs.sh" \
-		"$dir/initramfs.cpio" >"$dir/part1.out" 2>&1; then
-		ksft_run "vm: the test image" replay_failed "$dir/part1.out"
+	rm -f "$dir"/*.out "$dir"/*.rc "$dir"/*.ko "$dir"/*.cpio
+	[ -n "${KVER2:-}" ] && kernels+=" $KVER2"
+	for k in $kernels; do
+		# check-debug brings its own kernel's module.
+		if [ "$k" = "$KVER" ] && [ -n "${CPNS_KO:-}" ]; then
+			echo "$CPNS_KO" >"$dir/$k.ko"
+			continue
+		fi
+		ksft_run "vm: cpns.ko for $k built by DKMS" \
+			dkms_module "$k" "$dir/$k.ko"
+	done
+	if ! [ -s "$dir/$KVER.ko" ] ||
+	   ! vm_image "$KVER" "$dir/$KVER.cpio" CPNS_KO="$(cat "$dir/$KVER.ko")" \
+		PKG_DEBS="$(pkg_debs)" >"$dir/image.out" 2>&1; then
+		ksft_run "vm: the test image for $KVER" replay_failed "$dir/image.out"
 		ksft_end
 		return
 	fi
+	if [ -n "${KVER2:-}" ]; then
+		# Its own modules only: the harness's are built for KVER.
+		env2=(CPNS_KO="$(cat "$dir/$KVER2.ko" 2>/dev/null)" \
+		      WARNMOD_DIR=/nonexistent VM_SANITIZE=0 PKG_DEBS="$(pkg_debs)")
+		if ! [ -s "$dir/$KVER2.ko" ] ||
+		   ! vm_image "$KVER2" "$dir/$KVER2.cpio" "${env2[@]}" \
+			>"$dir/image.out" 2>&1; then
+			ksft_run "vm: the test image for $KVER2" \
+				replay_failed "$dir/image.out"
+			ksft_end
+			return
+		fi
+	fi
 	{
-		VM_DIR=$dir-1 VM_INITRD=$dir/initramfs.cpio \
-			"$TOP/selftests/vm/run.sh" --tests "$split|kmemleak" \
-			>"$dir/part1.out" 2>&1
-		echo $? >"$dir/part1.out.rc"
+		vm_half "$KVER-1" "$dir/$KVER.cpio" "$KVER" "$split|kmemleak"
+		[ -n "${KVER2:-}" ] && vm_half "$KVER2-1" "$dir/$KVER2.cpio" \
+			"$KVER2" "$split|kmemleak" "${env2[@]}"
 	} &
 	p=$!
-	VM_DIR=$dir-2 VM_INITRD=$dir/initramfs.cpio \
-		"$TOP/selftests/vm/run.sh" --tests "!$split" \
-		>"$dir/part2.out" 2>&1
-	echo $? >"$dir/part2.out.rc"
+	vm_half "$KVER-2" "$dir/$KVER.cpio" "$KVER" "!$split"
+	# The captures are of userspace's messages: one kernel's are enough.
+	[ -n "${KVER2:-}" ] && vm_half "$KVER2-2" "$dir/$KVER2.cpio" \
+		"$KVER2" "!$split|dissector_capture" "${env2[@]}"
 	wait "$p"
-	ksft_run "vm: kselftest collection cpns ($split)" \
-		replay "$dir/part1.out"
-	ksft_run "vm: kselftest collection cpns (all but $split)" \
-		replay "$dir/part2.out"
+	for k in $kernels; do
+		ksft_run "vm: $k: kselftest collection cpns ($split)" \
+			replay "$dir/$k-1.out"
+		if [ "$k" = "$KVER" ]; then
+			ksft_run "vm: $k: kselftest collection cpns (all but $split)" \
+				replay "$dir/$k-2.out"
+			ksft_run "vm: the Wireshark dissector on the VM's captures" \
+				dissector_on "$dir/captures" "$dir/$k-2.out"
+		else
+			ksft_run "vm: $k: kselftest collection cpns (all but $split|dissector_capture)" \
+				replay "$dir/$k-2.out"
+		fi
+	done
 	ksft_end
+}
+
+# What dissector_capture.sh captured in the VM, printed into its TAP
+# stream, written back to files and dissected here with tshark.
+dissector_on() {	# DIR LOG...
+	local out=$1
+
+	shift
+	rm -rf "$out"
+	mkdir -p "$out"
+	cat "$@" | python3 "$TOP/selftests/wireshark/extract.py" /dev/stdin "$out" &&
+		"$TOP/selftests/wireshark/check-dissector.sh" --captures "$out"
 }
 
 harness() {
@@ -205,7 +317,7 @@ stage() {
 
 for s in $stages; do
 	case $s in
-	unit | unit-asan | host | static | fuzz | vm | harness) stage "$s" ;;
+	unit | unit-asan | host | static | fuzz | packages | vm | harness) stage "$s" ;;
 	*) echo "check.sh: unknown stage $s" >&2; exit 2 ;;
 	esac
 done

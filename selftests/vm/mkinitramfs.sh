@@ -35,7 +35,7 @@ tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
 	tr cut sort uniq env id chmod cp mv kill ps date stat tee xargs find
 	dd od cmp diff basename dirname sync uname mktemp touch pidof pkill
 	flock printf true false readlink realpath nproc free getopt paste setsid
-	openssl mkfifo"
+	openssl mkfifo tcpdump base64 md5sum"
 
 copy() {	# copy a host file to the same path in the image, keeping links
 	local src=$1 dst
@@ -85,23 +85,43 @@ echo "root:x:0:0:root:/root:/bin/bash" >"$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
+# The Debian packages of make deb (PKG_DEBS), unpacked as dpkg unpacks
+# them, with their md5sums for packages.sh to check what is installed.
+pkgs=$root/var/lib/cpns-packages
+for deb in ${PKG_DEBS:-}; do
+	name=$(dpkg-deb -f "$deb" Package)
+	# Through a folder: tar would replace the /lib link with a folder.
+	rm -rf "$root.deb"
+	dpkg-deb -x "$deb" "$root.deb"
+	rsync -aK "$root.deb/" "$root/"
+	rm -rf "$root.deb"
+	mkdir -p "$pkgs"
+	dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./md5sums >"$pkgs/$name.md5sums"
+done
+
 # Project binaries and tests.
 # The sanitized build when there is one: the VM tests then check every
-# cpnsctl run with ASan, UBSan and LeakSanitizer.
-if [ -x "$B/asan/cpnsctl" ]; then
-	copy_with_libs "$B/asan/cpnsctl"
-	install -m 0755 "$B/asan/cpnsctl" "$root/usr/sbin/cpnsctl"
-else
-	install -m 0755 "$B/cpnsctl" "$root/usr/sbin/cpnsctl"
-fi
-# The daemon, sanitized like cpnsctl, and the test-only GKDK tool.
-if [ -x "$B/asan/cpnsd/cpnsd" ]; then
-	copy_with_libs "$B/asan/cpnsd/cpnsd"
-	install -m 0755 "$B/asan/cpnsd/cpnsd" "$root/usr/sbin/cpnsd"
-elif [ -x "$B/cpnsd/cpnsd" ]; then
-	copy_with_libs "$B/cpnsd/cpnsd"
-	install -m 0755 "$B/cpnsd/cpnsd" "$root/usr/sbin/cpnsd"
-fi
+# cpnsctl and cpnsd run with ASan, UBSan and LeakSanitizer.
+# VM_SANITIZE=0 keeps cpns-tools's programs where it is installed, else
+# takes the shipped builds, for a second kernel's run: the sanitizers see
+# the same userspace code on every kernel, at twice the time.
+san=${VM_SANITIZE:-1}
+for p in cpnsctl cpnsd/cpnsd; do
+	dst=$root/usr/sbin/${p#*/}
+	if [ "$san" = 1 ] && [ -x "$B/asan/$p" ]; then
+		copy_with_libs "$B/asan/$p"
+		install -m 0755 "$B/asan/$p" "$dst"
+		# No longer the package's file.
+		[ -f "$pkgs/cpns-tools.md5sums" ] &&
+			sed -i "\\# usr/sbin/${p#*/}\$#d" "$pkgs/cpns-tools.md5sums"
+	elif [ -x "$dst" ] && [ -f "$pkgs/cpns-tools.md5sums" ]; then
+		libs_of "$dst"
+	elif [ -x "$B/$p" ]; then
+		copy_with_libs "$B/$p"
+		install -m 0755 "$B/$p" "$dst"
+	fi
+done
+# The test-only GKDK tool.
 if [ -x "$B/tools/cpnsd-gkdk" ]; then
 	copy_with_libs "$B/tools/cpnsd-gkdk"
 	install -m 0755 "$B/tools/cpnsd-gkdk" "$root/usr/sbin/cpnsd-gkdk"
@@ -247,7 +267,7 @@ done | sort -u | while read -r ko; do
 	cp "$ko" "$root$rel"
 done
 mkdir -p "$root$moddir/extra"
-cp "${CPNS_KO:-$TOP/cpns.ko}" "$root$moddir/extra/"
+cp "${CPNS_KO:-$TOP/cpns.ko}" "$root$moddir/extra/cpns.ko"
 for f in "${WARNMOD_DIR:-$B/warnmod}"/cpns_selftest_*.ko; do
 	[ -f "$f" ] && cp "$f" "$root$moddir/extra/"
 done
