@@ -18,9 +18,10 @@ export VM_SLUB_DEBUG=${VM_SLUB_DEBUG-}
 # for itself at its first rotation (46-56 ms of emulated CPU per PNE,
 # against 4 ms once translated), and the 181 processes' translations
 # overflowed QEMU's 1 GiB cache, so every other rotation paid again.
-# norandmaps gives every process the same addresses, tb-size room to keep
-# them.  Peers run in the same boot.  (Documentation/bench.rst)
-export VM_TB_SIZE=${VM_TB_SIZE-4096} VM_APPEND=${VM_APPEND-norandmaps}
+# norandmaps (run.sh's default, VM_ASLR=1 undoes it) gives every process
+# the same addresses, tb-size room to keep them.  Peers run in the same
+# boot.  (Documentation/bench.rst)
+export VM_TB_SIZE=${VM_TB_SIZE-4096}
 rc=0
 for b in "$B"/bench/bench_*; do
 	[ -x "$b" ] || continue

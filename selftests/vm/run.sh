@@ -18,6 +18,8 @@
 #             VM_ENV ("NAME=VALUE ...": exported in the guest, for benchmarks)
 #             VM_TB_SIZE (MiB of TCG translation cache; QEMU's default 1024)
 #             VM_APPEND (more kernel parameters)
+#             VM_ASLR (1: keep the guest's ASLR, off by default for speed)
+#             VM_CPU (qemu's -cpu under TCG, default max,la57=off)
 #             SKIP_ALLOWED (default selftests/skip-allowed)
 #             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
@@ -52,13 +54,18 @@ fi
 # feature words, LA57 among them, so an interrupt in that window computes
 # KASAN's shadow bounds for 4-level paging and reports the 5-level direct
 # map as a wild access (1 boot in 5 of the debug kernel under TCG).
-accel="-accel tcg,thread=multi${VM_TB_SIZE:+,tb-size=$VM_TB_SIZE} -cpu max,la57=off"
+accel="-accel tcg,thread=multi${VM_TB_SIZE:+,tb-size=$VM_TB_SIZE} -cpu ${VM_CPU:-max,la57=off}"
 if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
    ! grep -q '^kvm_pvm ' /proc/modules 2>/dev/null; then
 	accel="-accel kvm -cpu host"
 fi
 
 append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
+# TCG finds a translated block by its virtual address too: with ASLR
+# every process translates bash, libc and OpenSSL anew at addresses of
+# its own, and the tests start thousands of processes.  Without it the
+# daemon tests run about 1.5x faster (Documentation/testing.rst).
+[ "${VM_ASLR:-0}" = 1 ] || append+=" norandmaps"
 append+="${VM_APPEND:+ $VM_APPEND}"
 # slub_debug: the stock kernel has CONFIG_SLUB_DEBUG but leaves it off;
 # with sanity checks, red zones, poisoning and owner tracking on, a
