@@ -84,7 +84,11 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	flex bison bc libelf-dev \
 	libevent-dev libinih-dev libsystemd-dev linux-perf \
 	$(if $(KVER2),linux-image-$(KVER2) linux-headers-$(KVER2)) \
-	dkms dh-dkms debhelper dpkg-dev fakeroot lintian tshark tcpdump
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian tshark tcpdump \
+	gcc-aarch64-linux-gnu
+# Debian's arm64 kernel of KVER's ABI, which make check cross-builds
+# cpns.ko for (fetched and unpacked into a cache, not installed).
+KVER_ARM64 ?= $(patsubst %-amd64,%-arm64,$(KVER))
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help check-debug demo \
@@ -172,6 +176,7 @@ deps:
 			  exit 1; }; \
 		rm -f $(CURDIR)/.deps.log; \
 	fi
+	@selftests/arm64/fetch-kernel.sh $(KVER_ARM64) >/dev/null
 
 $(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -300,7 +305,7 @@ $(SANBUG): selftests/harness/sanbug.c
 # KVER given on the command line means that kernel alone.
 check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
 	KVER=$(KVER) KVER2=$(if $(filter command,$(origin KVER)),,$(KVER2)) \
-		B=$(BA) T='$(T)' selftests/check.sh
+		KVER_ARM64=$(KVER_ARM64) B=$(BA) T='$(T)' selftests/check.sh
 
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(YNL) $(WARNMOD) $(SANBUG)

@@ -106,12 +106,34 @@ sparse_module() {
 	! grep -qE 'warning:|error:|ERROR:|WARNING:' <<<"$out"
 }
 
+# cpns.ko cross-built for Debian's arm64 kernel of KVER's ABI, from
+# the sources DKMS would take: no warning, and an aarch64 module with
+# that kernel's vermagic.
+arm64_module() {
+	local k=${KVER_ARM64:-${KVER%-amd64}-arm64} dir=$B/arm64 cache out rc
+
+	cache=$("$TOP/selftests/arm64/fetch-kernel.sh" "$k") || return 1
+	rm -rf "$dir"
+	make -s -C "$TOP" dkms-install DESTDIR="$dir/root" >/dev/null || return 1
+	mv "$dir"/root/usr/src/cpns-* "$dir/mod"
+	out=$(make -s -C "$cache/usr/src/linux-headers-$k" M="$dir/mod" \
+		ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- modules 2>&1)
+	rc=$?
+	[ -n "$out" ] && echo "$out"
+	[ "$rc" = 0 ] || { echo "make exited with status $rc"; return 1; }
+	! grep -qE 'warning:|error:|ERROR:|WARNING:' <<<"$out" || return 1
+	out=$(modinfo -F vermagic "$dir/mod/cpns.ko") || return 1
+	echo "vermagic: $out"
+	[[ $out == "$k "*" aarch64" ]]
+}
+
 static() {
 	local f
 	for f in kmod/*.c kmod/*.h include/uapi/linux/*.h; do
 		ksft_run "checkpatch --strict $f" checkpatch_one "$f"
 	done
 	ksft_run "sparse (make C=2) on the module" sparse_module
+	ksft_run "cpns.ko cross-builds for arm64 without a warning" arm64_module
 	ksft_run "UAPI header against Documentation/netlink/specs/cpns.yaml" \
 		python3 "$TOP/selftests/spec/check-spec.py"
 	ksft_end
