@@ -37,22 +37,9 @@ import hashlib, os, sys
 
 name, out, vec = sys.argv[1:4]
 
-def records(path):
-    rec = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line.startswith('#'):
-                continue
-            if not line:
-                if rec:
-                    yield rec
-                rec = {}
-                continue
-            k, _, v = line.partition('=')
-            rec[k.strip()] = v.strip()
-    if rec:
-        yield rec
+sys.dont_write_bytecode = True  # nothing written beside the vectors
+sys.path.insert(0, vec)
+from vecfile import records  # noqa: E402
 
 seeds = []
 for fn in sorted(os.listdir(vec)):

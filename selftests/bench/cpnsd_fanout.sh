@@ -31,30 +31,8 @@ peer=./gk_fanout_peer
 modprobe cpns || bail "no cpns module"
 
 # --- certificates, as cpnsd_figb.sh makes them ----------------------------
-pki=$CPNSD_TMP/pki
-mkdir -p "$pki"
-printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$pki/openssl.cnf"
-export OPENSSL_CONF=$pki/openssl.cnf
-ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
-(
-	umask 077
-	openssl req -x509 $ec -keyout "$pki/ca.key" -out "$pki/ca.crt" \
-		-days 30 -subj "/CN=ca" \
-		-addext "basicConstraints=critical,CA:TRUE" \
-		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
-	for n in cpns-server:serverAuth $(seq -f 'gateway-%g:clientAuth' 20); do
-		openssl req -x509 -CA "$pki/ca.crt" -CAkey "$pki/ca.key" $ec \
-			-keyout "$pki/${n%%:*}.key" -out "$pki/${n%%:*}.crt" \
-			-days 30 -subj "/CN=${n%%:*}" \
-			-addext "basicConstraints=critical,CA:FALSE" \
-			-addext "keyUsage=critical,digitalSignature" \
-			-addext "extendedKeyUsage=${n#*:}" 2>/dev/null || exit 1
-	done
-) || bail "openssl could not make the certificates"
-tls() {	# NAME
-	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
-		"$pki/$1.crt" "$pki/$1.key" "$pki/ca.crt"
-}
+cpnsd_pki "$CPNSD_TMP/pki" cpns-server:serverAuth \
+	$(seq -f 'gateway-%g:clientAuth' 20)
 
 # --- helpers -------------------------------------------------------------
 PEER_PIDS=()

@@ -26,30 +26,8 @@ modprobe cpns || bail "modprobe cpns failed"
 command -v tcpdump >/dev/null || bail "no tcpdump in the image"
 
 # --- certificates, namespaces, links ------------------------------------
-pki=$T/pki
-mkdir -p "$pki"
-printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$pki/openssl.cnf"
-export OPENSSL_CONF=$pki/openssl.cnf
-ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 umask 077
-# shellcheck disable=SC2086 # $ec is several arguments
-openssl req -x509 $ec -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 1 \
-	-subj "/CN=ca" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
-	bail "openssl could not make the CA"
-for n in cpns-server:serverAuth gateway-a:clientAuth; do
-	# shellcheck disable=SC2086
-	openssl req -x509 -CA "$pki/ca.crt" -CAkey "$pki/ca.key" $ec \
-		-keyout "$pki/${n%%:*}.key" -out "$pki/${n%%:*}.crt" -days 1 \
-		-subj "/CN=${n%%:*}" -addext "basicConstraints=critical,CA:FALSE" \
-		-addext "keyUsage=critical,digitalSignature" \
-		-addext "extendedKeyUsage=${n#*:}" 2>/dev/null ||
-		bail "openssl could not make ${n%%:*}'s certificate"
-done
-tls() {	# CN
-	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
-		"$pki/$1.crt" "$pki/$1.key" "$pki/ca.crt"
-}
+cpnsd_pki "$T/pki" cpns-server:serverAuth gateway-a:clientAuth
 for ns in srv gw a1 a2; do
 	ns_add "$ns"
 	ip netns exec "$ns" sh -c 'echo 0 >/proc/sys/net/ipv6/conf/all/accept_dad &&

@@ -117,30 +117,8 @@ same_gkdk() {	# each PNE's module holds the GKDK its gateway sent it
 say "Setting up: module, certificates, namespaces and links"
 cpns_unload
 modprobe cpns || bail "modprobe cpns failed"
-pki=$T/pki
-mkdir -p "$pki"
-printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$pki/openssl.cnf"
-export OPENSSL_CONF=$pki/openssl.cnf
-ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
 umask 077
-# shellcheck disable=SC2086 # $ec is several arguments
-openssl req -x509 $ec -keyout "$pki/ca.key" -out "$pki/ca.crt" -days 1 \
-	-subj "/CN=demo-ca" -addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
-	bail "openssl could not make the CA"
-for n in cpns-server:serverAuth gateway-a:clientAuth; do
-	# shellcheck disable=SC2086
-	openssl req -x509 -CA "$pki/ca.crt" -CAkey "$pki/ca.key" $ec \
-		-keyout "$pki/${n%%:*}.key" -out "$pki/${n%%:*}.crt" -days 1 \
-		-subj "/CN=${n%%:*}" -addext "basicConstraints=critical,CA:FALSE" \
-		-addext "keyUsage=critical,digitalSignature" \
-		-addext "extendedKeyUsage=${n#*:}" 2>/dev/null ||
-		bail "openssl could not make ${n%%:*}'s certificate"
-done
-tls() {	# CN
-	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
-		"$pki/$1.crt" "$pki/$1.key" "$pki/ca.crt"
-}
+cpnsd_pki "$T/pki" cpns-server:serverAuth gateway-a:clientAuth
 echo "X.509: a CA, CN=cpns-server (serverAuth), CN=gateway-a (clientAuth)"
 
 # A few ip runs rather than one per step: every program start counts

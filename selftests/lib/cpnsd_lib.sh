@@ -40,6 +40,43 @@ ns_veth() {
 	ip -n "$4" link set "$5" up
 }
 
+# cpnsd_pki DIR NAME:EKU...: in DIR a P-256 CA ("ca") and, signed by it,
+# one certificate per NAME with that extended key usage (serverAuth for
+# the server, clientAuth for a gateway), keys 0600.  Sets pki=DIR and
+# OPENSSL_CONF (the openssl of the image has no configuration of its own).
+cpnsd_pki() {
+	local n ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+
+	pki=$1
+	shift
+	mkdir -p "$pki"
+	printf '[req]\ndistinguished_name = dn\n[dn]\n' >"$pki/openssl.cnf"
+	export OPENSSL_CONF=$pki/openssl.cnf
+	# shellcheck disable=SC2086 # $ec is several arguments
+	(
+		umask 077
+		openssl req -x509 $ec -keyout "$pki/ca.key" -out "$pki/ca.crt" \
+			-days 30 -subj "/CN=ca" \
+			-addext "basicConstraints=critical,CA:TRUE" \
+			-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null ||
+			exit 1
+		for n; do
+			openssl req -x509 -CA "$pki/ca.crt" -CAkey "$pki/ca.key" $ec \
+				-keyout "$pki/${n%%:*}.key" -out "$pki/${n%%:*}.crt" \
+				-days 30 -subj "/CN=${n%%:*}" \
+				-addext "basicConstraints=critical,CA:FALSE" \
+				-addext "keyUsage=critical,digitalSignature" \
+				-addext "extendedKeyUsage=${n#*:}" 2>/dev/null || exit 1
+		done
+	) || bail "openssl could not make the certificates"
+}
+
+# tls NAME: the [tls] section of NAME's certificate from cpnsd_pki.
+tls() {
+	printf '[tls]\ncertificate = %s\nprivate-key = %s\nca = %s\n' \
+		"$pki/$1.crt" "$pki/$1.key" "$pki/ca.crt"
+}
+
 # eu_key FILE: a fresh 32-byte EU-Key, 0600.
 eu_key() {
 	(umask 077 && head -c 32 /dev/urandom >"$1")

@@ -36,6 +36,9 @@ import xml.etree.ElementTree as ET
 
 LUA, WORK, VEC, DIR = (os.environ['CPNS_LUA'], os.environ['WORK'],
                        os.environ['VEC'], os.environ.get('DIR'))
+sys.dont_write_bytecode = True  # nothing written beside the vectors
+sys.path.insert(0, VEC)
+import vecfile  # noqa: E402
 MSG_TYPES = ['gkdk-req', 'gkdk-resp', 'gk-notify', 'gk-resp', 'gk-bcast',
              'error', 'keepalive', 'gkdk-renew', 'gk-exclude', 'gk-pull']
 STATUS = ['ok', 'malformed', 'unexpected', 'unknown_pne', 'revoked',
@@ -60,20 +63,7 @@ def want(cond, what):
 
 
 def records(name):
-    rec = {}
-    for line in open(os.path.join(VEC, name)):
-        line = line.strip()
-        if line.startswith('#'):
-            continue
-        if not line:
-            if rec:
-                yield rec
-            rec = {}
-            continue
-        k, v = line.split('=', 1)
-        rec[k.strip()] = v.strip()
-    if rec:
-        yield rec
+    return vecfile.records(os.path.join(VEC, name))
 
 
 # --- pcaps, written by hand: Ethernet, IPv4, UDP or TCP -------------------
