@@ -10,6 +10,8 @@
 #   make check T=x   only the VM test whose file name starts with x
 #   make check-debug the VM tests on a debug kernel (KASAN, lockdep,
 #                    kmemleak, failslab), built once and cached
+#   make check-arm64 the VM tests on Debian's arm64 kernel, everything
+#                    cross-built (qemu-system-aarch64)
 #   make vm-shell    boot the test VM with an interactive shell
 #   make bench       benchmarks (host and VM)
 #   make fuzz        run every fuzz target for FUZZ_SECONDS each
@@ -85,20 +87,20 @@ DEB_PKGS := gcc make git perl pkg-config clang libclang-rt-14-dev \
 	libevent-dev libinih-dev libsystemd-dev linux-perf \
 	$(if $(KVER2),linux-image-$(KVER2) linux-headers-$(KVER2)) \
 	dkms dh-dkms debhelper dpkg-dev fakeroot lintian tshark tcpdump \
-	gcc-aarch64-linux-gnu
+	gcc-aarch64-linux-gnu qemu-system-arm file
 # Debian's arm64 kernel of KVER's ABI, which make check cross-builds
 # cpns.ko for (fetched and unpacked into a cache, not installed).
 KVER_ARM64 ?= $(patsubst %-amd64,%-arm64,$(KVER))
 
 .PHONY: all module userspace tests deps check vm-check vm-shell bench fuzz \
 	clean modules_install install static-check help check-debug demo \
-	programs dkms-install deb
+	programs dkms-install deb cross-arm64 cross-programs check-arm64
 .DELETE_ON_ERROR:
 
 all: module userspace
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,19p' Makefile
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -177,6 +179,7 @@ deps:
 		rm -f $(CURDIR)/.deps.log; \
 	fi
 	@selftests/arm64/fetch-kernel.sh $(KVER_ARM64) >/dev/null
+	@selftests/arm64/fetch-root.sh >/dev/null
 
 $(B)/lib/%.o: userspace/lib/%.c $(LIB_HDR)
 	@mkdir -p $(@D)
@@ -306,6 +309,25 @@ $(SANBUG): selftests/harness/sanbug.c
 check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
 	KVER=$(KVER) KVER2=$(if $(filter command,$(origin KVER)),,$(KVER2)) \
 		KVER_ARM64=$(KVER_ARM64) B=$(BA) T='$(T)' selftests/check.sh
+
+# arm64: Debian's arm64 kernel of KVER's ABI in qemu-system-aarch64, with
+# cpns.ko, the programs and the tests cross-built (against the arm64
+# root selftests/arm64/fetch-root.sh fetches, the compiler's sysroot and
+# the image's programs).  Not part of check: see Documentation/testing.rst.
+B64 := $(B)/cross-arm64
+cross-arm64:
+	@root=$$(selftests/arm64/fetch-root.sh) && \
+	PKG_CONFIG_SYSROOT_DIR=$$root \
+	PKG_CONFIG_LIBDIR=$$root/usr/lib/aarch64-linux-gnu/pkgconfig:$$root/usr/share/pkgconfig \
+	$(MAKE) B=$(B64) CC="aarch64-linux-gnu-gcc --sysroot=$$root" \
+		AR=aarch64-linux-gnu-ar cross-programs
+
+cross-programs: programs $(TOOLS) $(VMTESTS)
+
+check-arm64: cross-arm64 $(YNL)
+	KVER=$(KVER) KVER_ARM64=$(KVER_ARM64) B=$(BA) B64=$(CURDIR)/$(B64) \
+		CHECK_DIR=$(BA)/check-arm64 \
+		T='$(T)' selftests/check.sh arm64
 
 # Only the VM part, for iterating on kernel tests.
 vm-check: all $(YNL) $(WARNMOD) $(SANBUG)

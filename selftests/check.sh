@@ -310,6 +310,34 @@ dissector_on() {	# DIR LOG...
 		"$TOP/selftests/wireshark/check-dissector.sh" --captures "$out"
 }
 
+# make check-arm64: the VM tests but those selftests/arm64/left-out names
+# on Debian's arm64 kernel of KVER's ABI, in qemu-system-aarch64, with
+# cpns.ko as arm64_module cross-builds it and the programs and tests
+# cross-built into B64 (make cross-arm64) against fetch-root.sh's root.
+arm64() {
+	local k=${KVER_ARM64:-${KVER%-amd64}-arm64} dir=$B/vm-arm64 root cache
+	local tests=${T:-!$(sed -n 's/^\([a-z0-9_]\+\).*/\1/p' \
+		"$TOP/selftests/arm64/left-out" | paste -sd'|')}
+
+	ksft_run "cpns.ko cross-builds for arm64 without a warning" arm64_module
+	mkdir -p "$dir"
+	if ! root=$("$TOP/selftests/arm64/fetch-root.sh" 2>"$dir/image.out") ||
+	   ! cache=$("$TOP/selftests/arm64/fetch-kernel.sh" "$k" 2>>"$dir/image.out") ||
+	   ! vm_image "$k" "$dir/image.cpio" B="${B64:?}" SYSROOT="$root" \
+		CC="aarch64-linux-gnu-gcc --sysroot=$root" MODROOT="$cache" \
+		CPNS_KO="$B/arm64/mod/cpns.ko" WARNMOD_DIR=/nonexistent \
+		YNL_DIR="$B/ynl" VM_SANITIZE=0 >>"$dir/image.out" 2>&1; then
+		ksft_run "vm: the arm64 test image" replay_failed "$dir/image.out"
+		ksft_end
+		return
+	fi
+	ksft_run "vm: $k: kselftest collection cpns ($tests)" \
+		env VM_ARCH=arm64 KVER="$k" KERNEL="$cache/boot/vmlinuz-$k" \
+		VM_DIR="$dir" VM_INITRD="$dir/image.cpio" \
+		"$TOP/selftests/vm/run.sh" --tests "$tests"
+	ksft_end
+}
+
 harness() {
 	ksft_run "vm harness failure tests" \
 		"$TOP/selftests/harness/check-harness.sh"
@@ -339,7 +367,7 @@ stage() {
 
 for s in $stages; do
 	case $s in
-	unit | unit-asan | host | static | fuzz | packages | vm | harness) stage "$s" ;;
+	unit | unit-asan | host | static | fuzz | packages | vm | harness | arm64) stage "$s" ;;
 	*) echo "check.sh: unknown stage $s" >&2; exit 2 ;;
 	esac
 done

@@ -8,7 +8,8 @@
 # is linked to the host's: kbuild's programs run on the build machine,
 # whatever the target.  Their Makefile includes the host's
 # /usr/src/linux-headers-ABI-common (the same package for every
-# architecture; make deps installs it with the amd64 headers).
+# architecture; make deps installs it with the amd64 headers).  The
+# modules are depmod'ed, for the arm64 VM's image (modprobe -d).
 # Prints the cache folder.
 #
 # usage: fetch-kernel.sh KVER   (env: CPNS_KERNEL_CACHE, default
@@ -16,7 +17,7 @@
 set -euo pipefail
 k=${1:?usage: fetch-kernel.sh KVER}
 cache=${CPNS_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpns-kernels}/$k
-if [ -f "$cache/.complete" ]; then
+if [ -f "$cache/.unpacked" ]; then
 	echo "$cache"
 	exit 0
 fi
@@ -45,7 +46,8 @@ ln -sfn "/usr/lib/$kbuild" "$cache.new/usr/lib/$kbuild"
 	echo "fetch-kernel: /usr/lib/$kbuild missing (make deps installs it)" >&2
 	exit 1
 }
-touch "$cache.new/.complete"
+depmod -b "$cache.new" "$k"
+touch "$cache.new/.unpacked"
 rm -rf "$cache"
 mv "$cache.new" "$cache"
 echo "$cache"

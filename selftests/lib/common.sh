@@ -119,3 +119,10 @@ fastpath_aead_expected() {
 		else print sd
 	}' "${1:-/proc/crypto}"
 }
+
+# The module that registered a crypto driver (/proc/crypto's "module",
+# "kernel" when built in).
+crypto_module() {	# DRIVER [FILE]
+	awk -F' *: ' -v d="$1" '$1 == "driver" { hit = ($2 == d) }
+		hit && $1 == "module" { print $2; exit }' "${2:-/proc/crypto}"
+}

@@ -10,12 +10,17 @@
 #        than the host's: MODROOT, the folder holding its lib/modules/,
 #        CPNS_KO and WARNMOD_DIR, cpns.ko and the harness's modules built
 #        for it, KSFT_TIMEOUT, the runner's per-test timeout; VM_PERF=1,
-#        perf in the image)
+#        perf in the image; for another architecture: SYSROOT, its root
+#        (selftests/arm64/fetch-root.sh), which the programs and their
+#        libraries then come from, B's programs built for it, CC, its
+#        compiler, for the tests that are not built yet, and YNL_DIR,
+#        the host build's YNL tools)
 set -euo pipefail
 
 out=$1
 : "${KVER:?}" "${B:?}" "${TOP:?}"
 modroot=${MODROOT:-}
+sysroot=${SYSROOT:-}
 moddir=/lib/modules/$KVER
 srcmod=$modroot$moddir
 root=$(dirname "$out")/root
@@ -37,39 +42,82 @@ tools="bash sh ip nft genl kmod setpriv unshare nsenter jq cat grep sleep
 	flock printf true false readlink realpath nproc free getopt paste setsid
 	openssl mkfifo tcpdump base64 md5sum"
 
-copy() {	# copy a host file to the same path in the image, keeping links
+copy() {	# copy a file of the host (or SYSROOT) to the same path in the image, keeping links
 	local src=$1 dst
 	dst=$root$src
-	[ -e "$dst" ] && return 0
+	[ -e "$dst" ] || [ -L "$dst" ] && return 0
 	mkdir -p "$(dirname "$dst")"
-	if [ -L "$src" ]; then
+	if [ -L "$sysroot$src" ]; then
 		local target
-		target=$(readlink "$src")
+		target=$(readlink "$sysroot$src")
 		ln -s "$target" "$dst"
 		case $target in
 		/*) copy "$target" ;;
 		*) copy "$(dirname "$src")/$target" ;;
 		esac
 	else
-		cp -p "$src" "$dst"
+		cp -p "$sysroot$src" "$dst"
 	fi
 }
 
-libs_of() {	# copy the shared libraries a host program links
-	local lib
-	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
-		copy "$lib"
+resolve() {	# the file an image path names, links followed within SYSROOT
+	local p=$1 t n=0
+	while [ -L "$sysroot$p" ] && [ $n -lt 40 ]; do
+		t=$(readlink "$sysroot$p")
+		case $t in
+		/*) p=$t ;;
+		*) p=$(dirname "$p")/$t ;;
+		esac
+		n=$((n + 1))
+	done
+	echo "$sysroot$p"
+}
+
+find_tool() {	# a tool's path in the image, looked up as root's PATH would
+	local d
+	for d in /usr/sbin /usr/bin /sbin /bin; do
+		if [ -e "$(resolve "$d/$1")" ]; then
+			echo "$d/$1"
+			return 0
+		fi
+	done
+	return 1
+}
+
+libs_of() {	# copy the shared libraries a program (a real path) links
+	local lib dir interp
+	if [ -z "$sysroot" ]; then
+		for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | sort -u); do
+			copy "$lib"
+		done
+		return 0
+	fi
+	# ldd runs the program's own loader: not for another architecture.
+	readelf -h "$1" >/dev/null 2>&1 || return 0	# a script
+	interp=$(readelf -lW "$1" | sed -n 's/.*interpreter: \(.*\)\]$/\1/p')
+	[ -n "$interp" ] && copy "$interp"
+	for lib in $(readelf -dW "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		for dir in /usr/lib/aarch64-linux-gnu /usr/lib; do
+			[ -e "$(resolve "$dir/$lib")" ] || continue
+			if [ ! -e "$root$dir/$lib" ]; then
+				copy "$dir/$lib"
+				libs_of "$(resolve "$dir/$lib")"
+			fi
+			continue 2
+		done
+		echo "mkinitramfs: $1 links $lib, which $sysroot lacks" >&2
+		return 1
 	done
 }
 
-copy_with_libs() {
+copy_with_libs() {	# an image path: the program and its libraries
 	copy "$1"
-	libs_of "$1"
+	libs_of "$(resolve "$1")"
 }
 
-for t in $tools; do
-	p=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin type -P "$t") || {
-		echo "mkinitramfs: $t not found on the host (make deps)" >&2
+for t in $tools busybox; do
+	p=$(find_tool "$t") || {
+		echo "mkinitramfs: $t not found in ${sysroot:-the host} (make deps)" >&2
 		exit 1
 	}
 	copy_with_libs "$p"
@@ -78,9 +126,7 @@ for l in modprobe insmod rmmod lsmod depmod modinfo; do
 	ln -sf /usr/bin/kmod "$root/sbin/$l"
 done
 # jq, awk and friends may sit behind /etc/alternatives.
-cp -a /etc/alternatives "$root/etc/" 2>/dev/null || true
-busybox=$(command -v busybox)
-cp "$busybox" "$root/bin/busybox"
+[ -z "$sysroot" ] && { cp -a /etc/alternatives "$root/etc/" 2>/dev/null || true; }
 echo "root:x:0:0:root:/root:/bin/bash" >"$root/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/nonexistent:/bin/false" >>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
@@ -109,7 +155,7 @@ san=${VM_SANITIZE:-1}
 for p in cpnsctl cpnsd/cpnsd; do
 	dst=$root/usr/sbin/${p#*/}
 	if [ "$san" = 1 ] && [ -x "$B/asan/$p" ]; then
-		copy_with_libs "$B/asan/$p"
+		libs_of "$B/asan/$p"
 		install -m 0755 "$B/asan/$p" "$dst"
 		# No longer the package's file.
 		[ -f "$pkgs/cpns-tools.md5sums" ] &&
@@ -117,20 +163,20 @@ for p in cpnsctl cpnsd/cpnsd; do
 	elif [ -x "$dst" ] && [ -f "$pkgs/cpns-tools.md5sums" ]; then
 		libs_of "$dst"
 	elif [ -x "$B/$p" ]; then
-		copy_with_libs "$B/$p"
+		libs_of "$B/$p"
 		install -m 0755 "$B/$p" "$dst"
 	fi
 done
 # The test-only GKDK tool.
 if [ -x "$B/tools/cpnsd-gkdk" ]; then
-	copy_with_libs "$B/tools/cpnsd-gkdk"
+	libs_of "$B/tools/cpnsd-gkdk"
 	install -m 0755 "$B/tools/cpnsd-gkdk" "$root/usr/sbin/cpnsd-gkdk"
 fi
 # The tests: the kselftest collection as selftests/Makefile installs it
 # (run_kselftest.sh, kselftest/, cpns/), plus the harness's own tests as
 # a second collection, "harness", that only check-harness.sh selects.
 ksft=$(cd "$root" && pwd)/ksft
-make -s -C "$TOP/selftests" B="$B" OUTPUT="$B/ksft" \
+make -s -C "$TOP/selftests" B="$B" OUTPUT="$B/ksft" ${CC:+CC="$CC"} \
 	install INSTALL_PATH="$ksft" >&2
 for t in "$ksft"/cpns/*; do
 	[ -f "$t" ] && [ -x "$t" ] && libs_of "$t"
@@ -160,22 +206,22 @@ for f in "$TOP"/selftests/bench/*.sh; do
 	[ -f "$f" ] && cp "$f" "$root/bench/"
 done
 # The benchmark measures the daemon as shipped, not the sanitized one.
-[ -x "$B/cpnsd/cpnsd" ] && copy_with_libs "$B/cpnsd/cpnsd" &&
+[ -x "$B/cpnsd/cpnsd" ] && libs_of "$B/cpnsd/cpnsd" &&
 	cp "$B/cpnsd/cpnsd" "$root/bench/cpnsd"
 # VM_PERF=1: perf and its 33 MB of libraries, for the benchmarks'
 # profiles (FANOUT_PERF); not in every image, which would boot slower.
-if [ -n "${VM_PERF:-}" ]; then
+if [ -n "${VM_PERF:-}" ] && [ -z "$sysroot" ]; then
 	copy_with_libs "$(PATH=/usr/sbin:/usr/bin type -P perf)"
 fi
 for f in "$B"/vmbench/*; do
-	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/bench/"
+	[ -x "$f" ] && libs_of "$f" && cp "$f" "$root/bench/"
 done
 # make demo: its scripts and the builds as shipped, as for the benchmarks.
 mkdir -p "$root/demo"
 cp "$TOP"/selftests/demo/demo*.sh "$TOP"/selftests/demo/udp.py \
 	"$TOP"/selftests/lib/*.sh "$root/demo/"
 for f in "$B/cpnsctl" "$B/cpnsd/cpnsd"; do
-	[ -x "$f" ] && copy_with_libs "$f" && cp "$f" "$root/demo/"
+	[ -x "$f" ] && libs_of "$f" && cp "$f" "$root/demo/"
 done
 # ---- python3 and the kernel's YNL tools (selftests/cpns/ynl_*.sh) ----
 # When the Makefile has extracted them into $B/ynl.  Not the whole
@@ -185,8 +231,12 @@ done
 # compiled forms (cp -p keeps the mtimes they are checked by), and the
 # YNL tools compiled, so that the guest compiles nothing under TCG.  A
 # chroot run of the client against the host's nlctrl family proves the
-# image's interpreter has what it needs.
-ynl=$B/ynl
+# image's interpreter has what it needs.  With SYSROOT, the same modules
+# are taken from there (named by its architecture, the .so ones), the
+# host compiles them (bytecode does not depend on the architecture) and
+# no chroot can run them: a module missing there fails the copy.
+# (_distutils_hack: setuptools' .pth hook on the host, not in the image.)
+ynl=${YNL_DIR:-$B/ynl}
 if [ -f "$ynl/tools/net/ynl/cli.py" ]; then
 	py=/usr/bin/python3
 	mkdir -p "$root/ynl/tools/net/ynl/lib" "$root/ynl/spec" \
@@ -197,8 +247,12 @@ if [ -f "$ynl/tools/net/ynl/cli.py" ]; then
 		"$TOP/Documentation/netlink/specs/cpns.yaml" \
 		"$root/ynl/Documentation/netlink/specs/"
 	cp "$TOP"/selftests/spec/ynl_*.py "$root/ynl/spec/"
-	copy_with_libs "$(readlink -f "$py")"
-	copy "$py"
+	if [ -n "$sysroot" ]; then
+		copy_with_libs "$py"
+	else
+		copy_with_libs "$(readlink -f "$py")"
+		copy "$py"
+	fi
 	"$py" -c '
 import contextlib, io, os, runpy, sys
 ynl = sys.argv[1]
@@ -218,22 +272,29 @@ for m in list(sys.modules.values()):
     f = getattr(m, "__file__", None)
     if f and f.startswith("/usr/lib/"):
         print(f)
-' "$ynl" | sort -u | while read -r f; do
+' "$ynl" | sort -u | grep -v /_distutils_hack/ | while read -r f; do
+		[ -n "$sysroot" ] && f=${f//x86_64-linux-gnu/aarch64-linux-gnu}
 		case $f in
 		*.so) copy_with_libs "$f" ;;
 		*.py)
 			copy "$f"
 			c=$(dirname "$f")/__pycache__/$(basename "$f" .py).cpython-311.pyc
-			[ -f "$c" ] && copy "$c" ;;
+			if [ -z "$sysroot" ] && [ -f "$c" ]; then
+				copy "$c"
+			fi ;;
 		esac
 	done
+	if [ -n "$sysroot" ]; then
+		"$py" -m compileall -q -s "$root" -p / "$root/usr/lib/python3"* >/dev/null
+	else
+		chroot "$root" /usr/bin/python3 /ynl/tools/net/ynl/cli.py --no-schema \
+			--spec /ynl/Documentation/netlink/specs/nlctrl.yaml \
+			--do getfamily --json '{"family-name": "nlctrl"}' >/dev/null || {
+			echo "mkinitramfs: python3 in the image cannot run the YNL client" >&2
+			exit 1
+		}
+	fi
 	"$py" -m compileall -q "$root/ynl" >/dev/null
-	chroot "$root" /usr/bin/python3 /ynl/tools/net/ynl/cli.py --no-schema \
-		--spec /ynl/Documentation/netlink/specs/nlctrl.yaml \
-		--do getfamily --json '{"family-name": "nlctrl"}' >/dev/null || {
-		echo "mkinitramfs: python3 in the image cannot run the YNL client" >&2
-		exit 1
-	}
 fi
 
 install -m 0755 "$TOP/selftests/vm/init" "$root/init"
@@ -245,7 +306,8 @@ mkdir -p "$root$moddir"
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	cp "$srcmod/$f" "$root$moddir/"
 done
-for d in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto; do
+for d in kernel/crypto kernel/arch/x86/crypto kernel/arch/arm64/crypto \
+	kernel/lib/crypto; do
 	[ -d "$srcmod/$d" ] && mkdir -p "$root$moddir/$d" &&
 		cp -r "$srcmod/$d/." "$root$moddir/$d/"
 done
@@ -255,6 +317,9 @@ mods="veth nf_defrag_ipv4 nf_defrag_ipv6 nf_tables nft_ct nft_chain_nat nf_connt
 # the tests that need them skip, and only an allow-list entry of that
 # kernel's lets the skip pass.
 optional="nft_dup_ipv4 bridge"
+# Where the test results leave by virtio (the arm64 virt machine has one
+# UART, the console): init loads these.
+[ -n "$sysroot" ] && mods+=" virtio_mmio virtio_console"
 for m in $mods $optional; do
 	case " $optional " in
 	*" $m "*) modprobe ${modroot:+-d "$modroot"} -S "$KVER" \
@@ -272,6 +337,15 @@ for f in "${WARNMOD_DIR:-$B/warnmod}"/cpns_selftest_*.ko; do
 	[ -f "$f" ] && cp "$f" "$root$moddir/extra/"
 done
 depmod -b "$root" "$KVER"
+if [ -n "$sysroot" ]; then
+	# A host program in the image would only fail inside the guest.
+	host=$(find "$root" -type f -print0 | xargs -0 file -N -F ' ::' |
+		awk -F ' :: ' '$2 ~ /^ELF/ && $2 !~ /aarch64/' | head -3)
+	if [ -n "$host" ]; then
+		echo "mkinitramfs: not built for $sysroot's architecture: $host" >&2
+		exit 1
+	fi
+fi
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
 	cpio --null -o -H newc --quiet) >"$out.tmp"

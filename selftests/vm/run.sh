@@ -20,6 +20,9 @@
 #             VM_APPEND (more kernel parameters)
 #             VM_ASLR (1: keep the guest's ASLR, off by default for speed)
 #             VM_CPU (qemu's -cpu under TCG, default max,la57=off)
+#             VM_ARCH (arm64: qemu-system-aarch64's virt machine; KERNEL
+#             is then Debian's arm64 image, the initramfs mkinitramfs.sh's
+#             with SYSROOT)
 #             SKIP_ALLOWED (default selftests/skip-allowed)
 #             and mkinitramfs.sh's MODROOT CPNS_KO WARNMOD_DIR KSFT_TIMEOUT
 set -uo pipefail
@@ -54,13 +57,24 @@ fi
 # feature words, LA57 among them, so an interrupt in that window computes
 # KASAN's shadow bounds for 4-level paging and reports the 5-level direct
 # map as a wild access (1 boot in 5 of the debug kernel under TCG).
-accel="-accel tcg,thread=multi${VM_TB_SIZE:+,tb-size=$VM_TB_SIZE} -cpu ${VM_CPU:-max,la57=off}"
-if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
+# arm64: pauth-impdef, the pointer authentication QEMU computes fast
+# (the architected QARMA takes a third of the guest's time under TCG);
+# the guest sees the same instructions.
+arch=${VM_ARCH:-x86_64}
+case $arch in
+x86_64) cpu=max,la57=off ;;
+arm64) cpu=max,pauth-impdef=on ;;
+*) echo "run.sh: unknown VM_ARCH $arch" >&2; exit 2 ;;
+esac
+accel="-accel tcg,thread=multi${VM_TB_SIZE:+,tb-size=$VM_TB_SIZE} -cpu ${VM_CPU:-$cpu}"
+if [ "$arch" = x86_64 ] && [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo &&
    ! grep -q '^kvm_pvm ' /proc/modules 2>/dev/null; then
 	accel="-accel kvm -cpu host"
 fi
 
-append="console=ttyS0 rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
+con=ttyS0
+[ "$arch" = arm64 ] && con="ttyAMA0 cpns_tap=hvc0"
+append="console=$con rdinit=/init panic=-1 panic_on_warn=1 oops=panic"
 # TCG finds a translated block by its virtual address too: with ASLR
 # every process translates bash, libc and OpenSSL anew at addresses of
 # its own, and the tests start thousands of processes.  Without it the
@@ -76,23 +90,33 @@ append+="${slub:+ slub_debug=$slub} loglevel=5 cpns_suite=$suite"
 [ -n "$tests" ] && append+=" cpns_tests=$tests"
 [ -n "${VM_ENV:-}" ] && append+=" cpns_env=$(echo $VM_ENV | tr ' ' +)"
 
-qemu=(qemu-system-x86_64 -M pc $accel -smp "${VM_SMP:-1}" -m "${VM_MEM:-1024}"
+console=$vm/console.log
+tap=$vm/tap.log
+case $arch in
+x86_64)
+	qemu=(qemu-system-x86_64 -M pc)
+	tapdev=(-serial "file:$tap") ;;
+arm64)
+	qemu=(qemu-system-aarch64 -M virt)
+	tapdev=(-device virtio-serial-device -chardev "file,id=tap,path=$tap"
+		-device virtconsole,chardev=tap) ;;
+esac
+qemu+=($accel -smp "${VM_SMP:-1}" -m "${VM_MEM:-1024}"
       -nodefaults
       -no-user-config -display none -no-reboot -nic none
       -kernel "${KERNEL:-/boot/vmlinuz-$KVER}" -initrd "$initrd")
 
 if [ -n "$shell" ]; then
+	[ "$arch" = x86_64 ] && tapdev=(-serial null)
 	exec "${qemu[@]}" -append "${append/cpns_suite=$suite/cpns_suite=shell}" \
-		-serial mon:stdio -serial null
+		-serial mon:stdio "${tapdev[@]}"
 fi
 
-console=$vm/console.log
-tap=$vm/tap.log
 : >"$console"
 : >"$tap"
 start=$(date +%s)
 timeout -k 5 "${VM_TIMEOUT:-900}" "${qemu[@]}" -append "$append" \
-	-serial "file:$console" -serial "file:$tap" &
+	-serial "file:$console" "${tapdev[@]}" &
 qpid=$!
 tail -n +1 -s 0.2 -f --pid=$qpid "$tap" | grep --line-buffered -v '^# CPNS-VM-END'
 wait $qpid
