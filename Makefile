@@ -315,8 +315,12 @@ check: all $(CHECKPATCH) $(YNL) $(WARNMOD) $(SANBUG) $(FUZZERS)
 # root selftests/arm64/fetch-root.sh fetches, the compiler's sysroot and
 # the image's programs).  Not part of check: see Documentation/testing.rst.
 B64 := $(B)/cross-arm64
+# A new root (its cache key changed) rebuilds everything against it.
 cross-arm64:
 	@root=$$(selftests/arm64/fetch-root.sh) && \
+	if [ "$$(cat $(B64)/.sysroot 2>/dev/null)" != "$$root" ]; then \
+		rm -rf $(B64) && mkdir -p $(B64) && echo "$$root" >$(B64)/.sysroot; \
+	fi && \
 	PKG_CONFIG_SYSROOT_DIR=$$root \
 	PKG_CONFIG_LIBDIR=$$root/usr/lib/aarch64-linux-gnu/pkgconfig:$$root/usr/share/pkgconfig \
 	$(MAKE) B=$(B64) CC="aarch64-linux-gnu-gcc --sysroot=$$root" \

@@ -11,9 +11,11 @@
 # K skipped".  A skip that selftests/skip-allowed does not list fails.
 #
 # usage: check.sh [unit|unit-asan|host|static|fuzz|packages|vm|harness ...]
-#        (default: all; "unit" is unit, unit-asan and host)
+#        (default: all; "unit" is unit, unit-asan and host), or arm64
+#        (make check-arm64: not part of the default)
 #        env: KVER B T (VM test name prefix) FUZZ_SECONDS SPARSE
 #             KVER2 (a second kernel for the VM tests, none when empty)
+#             KVER_ARM64 (the arm64 kernel) B64 (make cross-arm64's build)
 #             CHECK_DIR (its logs, default $B)
 #             SKIP_ALLOWED (the skip allow-list, default selftests/skip-allowed)
 set -uo pipefail

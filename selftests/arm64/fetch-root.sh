@@ -3,15 +3,18 @@
 #
 # An arm64 Debian 12 root: the tools the VM tests run, the libraries
 # cpnsctl, cpnsd and the tests link, and their -dev packages.  It is
-# both the cross-compiler's --sysroot (make arm64) and where the arm64
-# test VM's image takes its programs from (mkinitramfs.sh SYSROOT=).
-# The packages and everything they depend on are fetched with apt-get
-# download (arm64 is one of dpkg's foreign architectures, see
-# fetch-kernel.sh) and unpacked, not installed: nothing of the host's
-# dpkg state changes, and no maintainer script runs, so the one link
-# the image needs from one (awk, an alternative) is made here.  /bin,
-# /sbin and /lib are links into /usr, as on an installed Debian 12.
-# Cached by the package list; prints the folder.
+# both the cross-compiler's --sysroot (make cross-arm64) and where the
+# arm64 test VM's image takes its programs from (mkinitramfs.sh
+# SYSROOT=).  The packages and everything they depend on are fetched
+# with apt-get download (after adding arm64 to dpkg's foreign
+# architectures once, as fetch-kernel.sh does) and unpacked, not
+# installed: no package is installed on the host and no maintainer
+# script runs, so the one link the image needs from one (awk, an
+# alternative) is made here.  /bin, /sbin and /lib are links into /usr,
+# as on an installed Debian 12, and the packages' absolute links are
+# made relative: one such as libm.so -> /lib/aarch64-linux-gnu/libm.so.6
+# would otherwise name the host's file to the linker.  Cached by the
+# package list and this script; prints the folder.
 #
 # usage: fetch-root.sh   (env: CPNS_ARM64_CACHE, default
 #                         $XDG_CACHE_HOME/cpns-arm64-root)
@@ -26,7 +29,7 @@ pkgs="bash dash coreutils diffutils findutils grep sed mawk iproute2 jq
 	libc6-dev libmnl-dev libnl-3-dev libnl-genl-3-dev libssl-dev
 	libsqlite3-dev libevent-dev libinih-dev libsystemd-dev"
 pkgs=$(echo $pkgs)
-key=$(echo "$pkgs" | md5sum | cut -c1-12)
+key=$({ echo "$pkgs"; cat "$0"; } | md5sum | cut -c1-12)
 base=${CPNS_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cpns-arm64-root}
 root=$base/$key
 if [ -f "$root/.complete" ]; then
@@ -42,7 +45,7 @@ fi
 list=$(apt-cache depends --recurse --no-recommends --no-suggests \
 	--no-conflicts --no-breaks --no-replaces --no-enhances \
 	$(printf '%s:arm64 ' $pkgs) | grep -o '^[a-z0-9][^ <>]*:arm64$' |
-	sort -u)
+	sort -u) || true
 [ -n "$list" ] || {
 	echo "fetch-root: apt-cache knows no arm64 packages (apt-get update?)" >&2
 	exit 1
@@ -67,8 +70,14 @@ for deb in "$tmp"/*.deb; do
 	dpkg-deb -x "$deb" "$tmp/x"
 	rsync -aK "$tmp/x/" "$root.new/"
 done
+find "$root.new" -type l -lname '/*' -print0 | while IFS= read -r -d '' l; do
+	ln -sfnr "$root.new$(readlink "$l")" "$l"
+done
 ln -s mawk "$root.new/usr/bin/awk"
 touch "$root.new/.complete"
 rm -rf "$root"
 mv "$root.new" "$root"
+# Roots of other package lists or versions of this script.
+find "$base" -mindepth 1 -maxdepth 1 ! -name "$key" ! -name "$key.new" \
+	-exec rm -rf {} +
 echo "$root"

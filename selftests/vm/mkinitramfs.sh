@@ -10,11 +10,12 @@
 #        than the host's: MODROOT, the folder holding its lib/modules/,
 #        CPNS_KO and WARNMOD_DIR, cpns.ko and the harness's modules built
 #        for it, KSFT_TIMEOUT, the runner's per-test timeout; VM_PERF=1,
-#        perf in the image; for another architecture: SYSROOT, its root
+#        perf in the image; for arm64: SYSROOT, its root
 #        (selftests/arm64/fetch-root.sh), which the programs and their
-#        libraries then come from, B's programs built for it, CC, its
-#        compiler, for the tests that are not built yet, and YNL_DIR,
-#        the host build's YNL tools)
+#        libraries then come from, B's programs and tests built for it
+#        (make cross-arm64), CC, its compiler, which the collection's
+#        install is given so that it never builds a test for the host,
+#        and YNL_DIR, the host build's YNL tools)
 set -euo pipefail
 
 out=$1
@@ -340,7 +341,7 @@ depmod -b "$root" "$KVER"
 if [ -n "$sysroot" ]; then
 	# A host program in the image would only fail inside the guest.
 	host=$(find "$root" -type f -print0 | xargs -0 file -N -F ' ::' |
-		awk -F ' :: ' '$2 ~ /^ELF/ && $2 !~ /aarch64/' | head -3)
+		awk -F ' :: ' '$2 ~ /^ELF/ && $2 !~ /aarch64/ && n++ < 3')
 	if [ -n "$host" ]; then
 		echo "mkinitramfs: not built for $sysroot's architecture: $host" >&2
 		exit 1
