@@ -12,22 +12,8 @@ usage: selftests/vectors/verify.py [DIR]   (needs python3-cryptography)"""
 import hashlib, hmac, struct, sys
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.exceptions import InvalidTag
-
-def records(path):
-    rec = {}
-    for line in open(path):
-        line = line.strip()
-        if line.startswith('#'):
-            continue
-        if not line:
-            if rec:
-                yield rec
-            rec = {}
-            continue
-        k, v = line.split('=', 1)
-        rec[k.strip()] = v.strip()
-    if rec:
-        yield rec
+sys.dont_write_bytecode = True  # nothing written beside the vectors
+from vecfile import records  # the .vec format, not the formats checked
 
 def depth(n): return n.bit_length() - 1
 

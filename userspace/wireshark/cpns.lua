@@ -754,14 +754,15 @@ local function header_bad(tvb, off)
 		tvb:range(off + 2, 2):uint() ~= 0 or tvb:range(off + 4, 4):uint() > BODY_MAX
 end
 
--- Faults nobody foresaw become an expert item, not a Lua error.
-local function guarded(fn)
+-- Faults nobody foresaw become an expert item (BUG, saying WHAT
+-- failed), not a Lua error.
+local function guarded(fn, bug, what)
 	return function(tvb, pinfo, tree)
 		local ok, ret = pcall(fn, tvb, pinfo, tree)
 		if ok then
 			return ret
 		end
-		tree:add_proto_expert_info(E.bug, "CPNS dissector failed: " .. tostring(ret))
+		tree:add_proto_expert_info(bug, what .. " failed: " .. tostring(ret))
 		return tvb:len()
 	end
 end
@@ -821,8 +822,8 @@ local function dissect_datagram(tvb, pinfo, tree)
 	return tvb:len()
 end
 
-cpns.dissector = guarded(dissect_stream)
-local cpns_bcast = guarded(dissect_datagram)
+cpns.dissector = guarded(dissect_stream, E.bug, "CPNS dissector")
+local cpns_bcast = guarded(dissect_datagram, E.bug, "CPNS dissector")
 
 ------------------------------------------------------------------------
 -- The fast path's sealed datagrams
@@ -973,17 +974,8 @@ local function dissect_sealed(tvb, pinfo, tree)
 	return n
 end
 
-local function guarded_fp(fn)
-	return function(tvb, pinfo, tree)
-		local ok, ret = pcall(fn, tvb, pinfo, tree)
-		if ok then
-			return ret
-		end
-		tree:add_proto_expert_info(FE.bug, "CPNS fast path dissector failed: " .. tostring(ret))
-		return tvb:len()
-	end
-end
-local dissect_sealed_guarded = guarded_fp(dissect_sealed)
+local dissect_sealed_guarded = guarded(dissect_sealed, FE.bug,
+	"CPNS fast path dissector")
 cpnsfp.dissector = dissect_sealed_guarded
 
 -- On any UDP port: only what has the shape of a sealed datagram, so that
